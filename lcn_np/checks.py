@@ -14,7 +14,7 @@ def expect_shape(name, x, shape):
     got = tuple(getattr(x, "shape", ()))
     ok = len(got) == len(shape) and all(s is None or s == g for s, g in zip(shape, got))
     if not ok:
-        want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+        want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
         raise ValueError(f"{name}: expected shape {want}, got {got}")
 
 

@@ -233,7 +233,7 @@ def diagnose(report, ex):
     return "\n".join(lines)
 
 
-def grade(path, tol=1e-6):
+def grade(path, tol=1e-5):
     """Grade one exercise file; returns ``(passed, text)``."""
     try:
         module = load_student_module(path)
@@ -252,7 +252,7 @@ def grade(path, tol=1e-6):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m lcn_np.grade", description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", help="exercise files to grade")
-    parser.add_argument("--tol", type=float, default=1e-6, help="largest accepted relative error (default 1e-6)")
+    parser.add_argument("--tol", type=float, default=1e-5, help="largest accepted relative error (default 1e-5)")
     args = parser.parse_args(argv)
     all_ok = True
     for path in args.files:
