@@ -16,7 +16,7 @@ from .conv import (
     depthwise_conv2d_forward, depthwise_conv2d_backward,
     pointwise_conv2d_forward, pointwise_conv2d_backward,
 )
-from .pooling import maxpool2d_forward, maxpool2d_backward
+from .pooling import maxpool2d_forward, maxpool2d_backward, global_avgpool_forward, global_avgpool_backward
 from .activations import relu_forward, relu_backward, relu6_forward, relu6_backward
 from .normalization import batchnorm2d_forward, batchnorm2d_backward
 from .linear import linear_forward, linear_backward

@@ -1,0 +1,419 @@
+"""Layers: objects that own parameters and their gradients and call the op pairs of :mod:`lcn_np.ops`.
+
+Every layer has ``params`` and ``grads`` (dicts with the same keys), ``buffers`` (state that is saved
+but not trained, such as BatchNorm's running statistics), a ``training`` flag, and
+
+    out = layer.forward(x)        # keeps the op's cache
+    dx  = layer.backward(dout)    # fills layer.grads, returns the gradient for the layer below
+
+A :class:`Sequential` runs its layers forward and walks them in reverse for the backward pass.
+There is no autograd engine: every gradient is one of the backward functions you can read.
+
+Initialisation (written out, seeded by a ``numpy.random.Generator``):
+- convolutions followed by ReLU: He / Kaiming normal, std = sqrt(2 / fan_in);
+- linear layers: Glorot uniform, limit = sqrt(6 / (fan_in + fan_out));
+- BatchNorm: γ = 1, β = 0;
+- capsule transformation matrices W (I, J, Dout, Din): normal with std = init_scale·J/sqrt(I·Dout) — see
+  :class:`CapsuleLayer` for why a too-small scale trains to chance.
+"""
+
+import numpy
+
+from . import ops
+from .backend import xp as current_xp
+
+
+def _param(value, dtype):
+    return current_xp().asarray(value, dtype=dtype)
+
+
+class Layer:
+    """Base class: no parameters, identity in train and eval mode."""
+
+    def __init__(self):
+        self.params, self.grads, self.buffers = {}, {}, {}
+        self.training = True
+        self.cache = None
+
+    def train(self):
+        self.training = True
+
+    def eval(self):
+        self.training = False
+
+    def zero_grads(self):
+        for k, v in self.params.items():
+            self.grads[k] = current_xp().zeros_like(v)
+
+    def n_parameters(self):
+        return int(sum(v.size for v in self.params.values()))
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Conv2d(Layer):
+    """Standard convolution, w (Cout, Cin, k, k), He init."""
+
+    def __init__(self, cin, cout, kernel, stride=1, padding=0, bias=True, rng=None, dtype="float32"):
+        super().__init__()
+        rng = rng or numpy.random.default_rng(0)
+        self.stride, self.padding = stride, padding
+        self.shape = (cout, cin, kernel, kernel)
+        self.params["w"] = _param(rng.normal(0, (2 / (cin * kernel * kernel)) ** 0.5, self.shape), dtype)
+        if bias:
+            self.params["b"] = _param(numpy.zeros(cout), dtype)
+        self.zero_grads()
+
+    def forward(self, x):
+        out, self.cache = ops.conv2d_forward(x, self.params["w"], self.params.get("b"), self.stride, self.padding)
+        return out
+
+    def backward(self, dout):
+        dx, self.grads["w"], db = ops.conv2d_backward(dout, self.cache)
+        if db is not None:
+            self.grads["b"] = db
+        return dx
+
+    def flops(self, out_shape):
+        """Multiply-adds × 2 per example."""
+        cout, cin, kh, kw = self.shape
+        return 2 * cin * kh * kw * cout * out_shape[-1] * out_shape[-2]
+
+    def __repr__(self):
+        cout, cin, k, _ = self.shape
+        return f"Conv2d({cin}→{cout}, {k}×{k}, stride {self.stride})"
+
+
+class DepthwiseConv2d(Layer):
+    """One k×k filter per channel, w (C, 1, k, k), He init (fan_in = k²)."""
+
+    def __init__(self, channels, kernel=3, stride=1, padding=1, bias=False, rng=None, dtype="float32"):
+        super().__init__()
+        rng = rng or numpy.random.default_rng(0)
+        self.stride, self.padding = stride, padding
+        self.shape = (channels, 1, kernel, kernel)
+        self.params["w"] = _param(rng.normal(0, (2 / (kernel * kernel)) ** 0.5, self.shape), dtype)
+        if bias:
+            self.params["b"] = _param(numpy.zeros(channels), dtype)
+        self.zero_grads()
+
+    def forward(self, x):
+        out, self.cache = ops.depthwise_conv2d_forward(x, self.params["w"], self.params.get("b"),
+                                                       self.stride, self.padding)
+        return out
+
+    def backward(self, dout):
+        dx, self.grads["w"], db = ops.depthwise_conv2d_backward(dout, self.cache)
+        if db is not None:
+            self.grads["b"] = db
+        return dx
+
+    def flops(self, out_shape):
+        c, _, kh, kw = self.shape
+        return 2 * c * kh * kw * out_shape[-1] * out_shape[-2]
+
+    def __repr__(self):
+        return f"DepthwiseConv2d({self.shape[0]}, {self.shape[2]}×{self.shape[3]}, stride {self.stride})"
+
+
+class PointwiseConv2d(Layer):
+    """1×1 convolution, w (Cout, Cin, 1, 1), He init."""
+
+    def __init__(self, cin, cout, bias=False, rng=None, dtype="float32"):
+        super().__init__()
+        rng = rng or numpy.random.default_rng(0)
+        self.shape = (cout, cin, 1, 1)
+        self.params["w"] = _param(rng.normal(0, (2 / cin) ** 0.5, self.shape), dtype)
+        if bias:
+            self.params["b"] = _param(numpy.zeros(cout), dtype)
+        self.zero_grads()
+
+    def forward(self, x):
+        out, self.cache = ops.pointwise_conv2d_forward(x, self.params["w"], self.params.get("b"))
+        return out
+
+    def backward(self, dout):
+        dx, self.grads["w"], db = ops.pointwise_conv2d_backward(dout, self.cache)
+        if db is not None:
+            self.grads["b"] = db
+        return dx
+
+    def flops(self, out_shape):
+        return 2 * self.shape[0] * self.shape[1] * out_shape[-1] * out_shape[-2]
+
+    def __repr__(self):
+        return f"PointwiseConv2d({self.shape[1]}→{self.shape[0]})"
+
+
+class BatchNorm2d(Layer):
+    def __init__(self, channels, eps=1e-5, momentum=0.1, dtype="float32"):
+        super().__init__()
+        self.eps, self.momentum = eps, momentum
+        self.params["gamma"] = _param(numpy.ones(channels), dtype)
+        self.params["beta"] = _param(numpy.zeros(channels), dtype)
+        self.buffers["running_mean"] = _param(numpy.zeros(channels), dtype)
+        self.buffers["running_var"] = _param(numpy.ones(channels), dtype)
+        self.zero_grads()
+
+    def forward(self, x):
+        out, self.cache = ops.batchnorm2d_forward(x, self.params["gamma"], self.params["beta"],
+                                                  self.buffers["running_mean"], self.buffers["running_var"],
+                                                  train=self.training, momentum=self.momentum, eps=self.eps)
+        return out
+
+    def backward(self, dout):
+        dx, self.grads["gamma"], self.grads["beta"] = ops.batchnorm2d_backward(dout, self.cache)
+        return dx
+
+    def __repr__(self):
+        return f"BatchNorm2d({self.params['gamma'].shape[0]})"
+
+
+class ReLU(Layer):
+    def forward(self, x):
+        out, self.cache = ops.relu_forward(x)
+        return out
+
+    def backward(self, dout):
+        return ops.relu_backward(dout, self.cache)
+
+
+class ReLU6(Layer):
+    def forward(self, x):
+        out, self.cache = ops.relu6_forward(x)
+        return out
+
+    def backward(self, dout):
+        return ops.relu6_backward(dout, self.cache)
+
+
+class MaxPool2d(Layer):
+    def __init__(self, size=2, stride=2):
+        super().__init__()
+        self.size, self.stride = size, stride
+
+    def forward(self, x):
+        out, self.cache = ops.maxpool2d_forward(x, self.size, self.stride)
+        return out
+
+    def backward(self, dout):
+        return ops.maxpool2d_backward(dout, self.cache)
+
+    def __repr__(self):
+        return f"MaxPool2d({self.size}×{self.size}, stride {self.stride})"
+
+
+class GlobalAvgPool(Layer):
+    def forward(self, x):
+        out, self.cache = ops.global_avgpool_forward(x)
+        return out
+
+    def backward(self, dout):
+        return ops.global_avgpool_backward(dout, self.cache)
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training each value is kept with probability 1 − p and scaled by 1/(1 − p)."""
+
+    def __init__(self, p=0.5, rng=None):
+        super().__init__()
+        self.p, self.rng = p, rng or numpy.random.default_rng(0)
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            self.cache = None
+            return x
+        keep = self.rng.random(x.shape) >= self.p
+        self.cache = current_xp().asarray(keep / (1 - self.p), dtype=x.dtype)
+        return x * self.cache
+
+    def backward(self, dout):
+        return dout if self.cache is None else dout * self.cache
+
+
+class Linear(Layer):
+    """y = x wᵀ + b, Glorot-uniform init."""
+
+    def __init__(self, din, dout, rng=None, dtype="float32"):
+        super().__init__()
+        rng = rng or numpy.random.default_rng(0)
+        limit = (6 / (din + dout)) ** 0.5
+        self.params["w"] = _param(rng.uniform(-limit, limit, (dout, din)), dtype)
+        self.params["b"] = _param(numpy.zeros(dout), dtype)
+        self.zero_grads()
+
+    def forward(self, x):
+        out, self.cache = ops.linear_forward(x, self.params["w"], self.params["b"])
+        return out
+
+    def backward(self, dout):
+        dx, self.grads["w"], self.grads["b"] = ops.linear_backward(dout, self.cache)
+        return dx
+
+    def flops(self, out_shape):
+        return 2 * self.params["w"].size
+
+
+class Sequential(Layer):
+    """Named layers run in order; parameters are named ``<layer>.<param>``."""
+
+    def __init__(self, layers):
+        super().__init__()
+        self.layers = list(layers)          # [(name, layer), ...]
+
+    def forward(self, x):
+        for _, layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout):
+        for _, layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def train(self):
+        for _, layer in self.layers:
+            layer.train()
+
+    def eval(self):
+        for _, layer in self.layers:
+            layer.eval()
+
+    def named(self, prefix=""):
+        """(qualified name, leaf layer) pairs, depth first."""
+        for name, layer in self.layers:
+            full = f"{prefix}{name}"
+            if isinstance(layer, Sequential):
+                yield from layer.named(full + ".")
+            elif isinstance(getattr(layer, "conv", None), Sequential):     # PrimaryCapsules
+                yield from layer.conv.named(full + ".")
+            else:
+                yield full, layer
+
+    def n_parameters(self):
+        return sum(layer.n_parameters() for _, layer in self.named())
+
+
+def dsc_block(cin, cout, stride=1, rng=None, dtype="float32"):
+    """The paper's DSC block: depthwise 3×3 → BN → ReLU → pointwise 1×1 → BN → ReLU (no conv biases:
+    BatchNorm's β does their job). Weights: cin·9 + cin·cout."""
+    return Sequential([
+        ("dw", DepthwiseConv2d(cin, 3, stride, 1, rng=rng, dtype=dtype)), ("dw_bn", BatchNorm2d(cin, dtype=dtype)),
+        ("dw_relu", ReLU()),
+        ("pw", PointwiseConv2d(cin, cout, rng=rng, dtype=dtype)), ("pw_bn", BatchNorm2d(cout, dtype=dtype)),
+        ("pw_relu", ReLU()),
+    ])
+
+
+def conv_block(cin, cout, rng=None, dtype="float32"):
+    """Standard 3×3 convolution → BN → ReLU (the `cn` and `cnn` front ends). Weights: cin·cout·9."""
+    return Sequential([
+        ("conv", Conv2d(cin, cout, 3, 1, 1, bias=False, rng=rng, dtype=dtype)),
+        ("bn", BatchNorm2d(cout, dtype=dtype)), ("relu", ReLU()),
+    ])
+
+
+class PrimaryCapsules(Layer):
+    """Convolution to n_types·dim channels, regrouped into capsules and squashed.
+
+    x: (N, Cin, H, W) → conv (N, types·dim, Ho, Wo) → u (N, types·Ho·Wo, dim) → squash.
+    Capsule index i = (type, row, col), so a capsule's ``dim`` components are the ``dim`` channels of
+    one type at one position (Sabour et al.). ``separable=True`` uses depthwise k×k + pointwise
+    (the DSC variants) instead of a standard k×k convolution.
+    """
+
+    def __init__(self, cin, n_types=32, dim=8, kernel=9, stride=2, separable=False, rng=None, dtype="float32"):
+        super().__init__()
+        self.n_types, self.dim = n_types, dim
+        cout = n_types * dim
+        if separable:
+            self.conv = Sequential([("dw", DepthwiseConv2d(cin, kernel, stride, 0, rng=rng, dtype=dtype)),
+                                    ("pw", PointwiseConv2d(cin, cout, bias=True, rng=rng, dtype=dtype))])
+        else:
+            self.conv = Sequential([("conv", Conv2d(cin, cout, kernel, stride, 0, rng=rng, dtype=dtype))])
+
+    def forward(self, x):
+        y = self.conv.forward(x)                                        # (N, T·D, Ho, Wo)
+        N, _, Ho, Wo = y.shape
+        self.grid = (Ho, Wo)
+        u = y.reshape(N, self.n_types, self.dim, Ho, Wo).transpose(0, 1, 3, 4, 2).reshape(N, -1, self.dim)
+        out, self.cache = ops.squash_forward(u)
+        return out
+
+    def backward(self, dout):
+        du = ops.squash_backward(dout, self.cache)
+        N = du.shape[0]
+        Ho, Wo = self.grid
+        dy = du.reshape(N, self.n_types, Ho, Wo, self.dim).transpose(0, 1, 4, 2, 3).reshape(N, -1, Ho, Wo)
+        return self.conv.backward(current_xp().ascontiguousarray(dy))
+
+    def train(self):
+        self.conv.train()
+
+    def eval(self):
+        self.conv.eval()
+
+    def __repr__(self):
+        return f"PrimaryCapsules({self.n_types} types × {self.dim}-D)"
+
+
+class CapsuleLayer(Layer):
+    """Emotion capsules: predictions û = W u, then dynamic routing (dot or cosine agreement).
+
+    u: (N, I, Din) → v: (N, J, Dout).  W: (I, J, Dout, Din).
+
+    Init scale. At the first iteration the coupling is uniform (c = 1/J), so s_j = (1/J)·Σ_i û_j|i is a
+    sum of I predictions of random direction: |s_j| ≈ sqrt(I)·|û|/J, with |û| ≈ std·sqrt(Dout)·|u| and
+    |u| ≤ 1 after squash. A fixed std makes the start depend on I: W ~ N(0, 0.01²), as often copied
+    from CapsNet code, gives lengths near 1e-3 for a few hundred inputs — the margin loss's gradient
+    through squash (∝ |s| near 0) vanishes and training sits at chance — while std ~ 0.5 saturates
+    every length at 0.999 (squash's gradient vanishes there too). We draw W with
+
+        std = init_scale · J / sqrt(I · Dout)        so that |s_j| ≈ init_scale at the start,
+
+    which puts the initial lengths in the middle of squash's range. Cosine agreement is scale-free: each
+    iteration moves the logits by up to ±1 whatever |û|, so the couplings concentrate on agreeing
+    predictions and the sum turns coherent (|s| grows ~sqrt(I)·cos instead of staying a random walk):
+    with init_scale = 1 and I = 4 608 the lengths after 3 iterations are all 0.98 (squash saturated).
+    ``init_scale=None`` therefore means 1 for dot and 0.25 for cosine agreement, which starts both near
+    0.3–0.7 for I from 512 to 4 608 (a test checks the lengths are neither ~0 nor saturated).
+    """
+
+    def __init__(self, n_in, dim_in, n_out, dim_out, iterations=3, agreement="dot", init_scale=None,
+                 rng=None, dtype="float32"):
+        super().__init__()
+        rng = rng or numpy.random.default_rng(0)
+        self.iterations, self.agreement = iterations, agreement
+        if init_scale is None:
+            init_scale = 1.0 if agreement == "dot" else 0.25
+        std = init_scale * n_out / (n_in * dim_out) ** 0.5
+        self.params["W"] = _param(rng.normal(0, std, (n_in, n_out, dim_out, dim_in)), dtype)
+        self.zero_grads()
+
+    def forward(self, u):
+        u_hat, self.predict_cache = ops.capsule_predict_forward(u, self.params["W"])
+        v, self.cache = ops.routing_forward(u_hat, self.iterations, self.agreement)
+        return v
+
+    def backward(self, dout):
+        du_hat = ops.routing_backward(dout, self.cache)
+        du, self.grads["W"] = ops.capsule_predict_backward(du_hat, self.predict_cache)
+        return du
+
+    def flops(self, out_shape):
+        I, J, Do, Di = self.params["W"].shape
+        return 2 * I * J * Do * Di + 2 * self.iterations * 2 * I * J * Do
+
+    def __repr__(self):
+        I, J, Do, Di = self.params["W"].shape
+        return f"CapsuleLayer({I}×{Di}-D → {J}×{Do}-D, {self.iterations} iterations, {self.agreement})"
+
+
+class CapsuleLength(Layer):
+    def forward(self, v):
+        out, self.cache = ops.capsule_length_forward(v)
+        return out
+
+    def backward(self, dout):
+        return ops.capsule_length_backward(dout, self.cache)

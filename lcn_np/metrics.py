@@ -1,0 +1,45 @@
+"""Reading the results: confusion matrix, WA, per-class recall, UA — and the paper's Table 3 row.
+
+- WA, weighted accuracy: the share of all test utterances recognised correctly.
+- Recall of class k: the share of class-k utterances recognised as k (the paper's per-emotion
+  "recognition rate").
+- UA, unweighted accuracy: the mean of the per-class recalls — the paper's "average recognition rate".
+  On a balanced test set (CASIA's stratified split) UA = WA; on unbalanced corpora (EmoDB, RAVDESS)
+  they differ, and UA is the one that does not reward ignoring the rare classes.
+"""
+
+import numpy
+
+
+def confusion_matrix(y_true, y_pred, n_classes):
+    """C[i, j] = number of utterances of class i predicted as class j."""
+    C = numpy.zeros((n_classes, n_classes), dtype=numpy.int64)
+    numpy.add.at(C, (numpy.asarray(y_true), numpy.asarray(y_pred)), 1)
+    return C
+
+
+def scores(y_true, y_pred, n_classes):
+    """dict with wa, ua, recall (list), confusion (list of lists)."""
+    C = confusion_matrix(y_true, y_pred, n_classes)
+    support = C.sum(axis=1)
+    recall = numpy.where(support > 0, C.diagonal() / numpy.maximum(support, 1), numpy.nan)
+    return {"wa": float(C.diagonal().sum() / max(C.sum(), 1)), "ua": float(numpy.nanmean(recall)),
+            "recall": [float(r) for r in recall], "confusion": C.tolist()}
+
+
+def table3_row(classes, result, train_seconds, label="ours"):
+    """The paper's Table 3 layout: recognition rate per emotion, the average, and the training time."""
+    head = f"{'model':12s}" + "".join(f"{c:>10s}" for c in classes) + f"{'average':>10s}{'WA':>8s}{'time':>10s}"
+    row = f"{label:12s}" + "".join(f"{100 * r:9.2f}%" for r in result["recall"]) + \
+          f"{100 * result['ua']:9.2f}%{100 * result['wa']:7.2f}%{train_seconds / 60:8.1f} min"
+    return head + "\n" + row
+
+
+def confusion_text(classes, confusion):
+    """Rows: true class; columns: predicted class."""
+    w = max(8, max(len(c) for c in classes) + 1)
+    corner = "true \\ predicted"
+    lines = [f"{corner:>{w + 8}s}" + "".join(f"{c[:w - 1]:>{w}s}" for c in classes)]
+    for c, row in zip(classes, confusion):
+        lines.append(f"{c:>{w + 8}s}" + "".join(f"{v:{w}d}" for v in row))
+    return "\n".join(lines)

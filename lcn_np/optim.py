@@ -1,0 +1,137 @@
+"""Hand-written optimisers and learning-rate schedules.
+
+SGD with momentum (PyTorch's form), for each parameter θ with gradient g:
+    g ← g + λ·θ  (L2 weight decay),   m ← μ·m + g,   θ ← θ − η·m        (Nesterov: θ ← θ − η·(g + μ·m))
+
+Adam (Kingma & Ba 2015), step t:
+    m ← β₁m + (1−β₁)g,   v ← β₂v + (1−β₂)g²,   m̂ = m/(1−β₁ᵗ),   v̂ = v/(1−β₂ᵗ),   θ ← θ − η·m̂/(sqrt(v̂)+ε)
+    decoupled=True (AdamW, Loshchilov & Hutter 2019): θ ← θ − η·λ·θ as a separate step, instead of
+    adding λθ to g (which Adam would rescale per parameter, weakening the decay where gradients are large).
+
+Schedules map a step number to a learning rate: constant, cosine (with linear warm-up) and one-cycle
+(Smith 2018: warm up from max_lr/25 to max_lr over the first 30 % of steps, then cosine down to max_lr/1e4).
+
+Parameters whose names start with a prefix in ``frozen`` are left untouched (``--freeze-frontend``).
+"""
+
+import math
+
+import numpy
+
+from .backend import array_module, to_numpy
+
+
+class Optimizer:
+    def __init__(self, parameters, lr, weight_decay=0.0):
+        self.parameters = parameters          # callable returning {name: (array, grad)} — read fresh every step
+        self.lr, self.weight_decay = lr, weight_decay
+        self.frozen = set()
+        self.state, self.t = {}, 0
+
+    def trainable(self):
+        for name, (p, g) in self.parameters().items():
+            if not any(name.startswith(prefix) for prefix in self.frozen):
+                yield name, p, g
+
+    def state_dict(self):
+        """Flat name → NumPy array (for checkpoints)."""
+        out = {"t": numpy.array(self.t)}
+        for name, slots in self.state.items():
+            for k, v in slots.items():
+                out[f"{k}/{name}"] = to_numpy(v)
+        return out
+
+    def load_state_dict(self, state):
+        self.t = int(state["t"])
+        self.state = {}
+        params = self.parameters()
+        for key, v in state.items():
+            if key == "t":
+                continue
+            slot, name = key.split("/", 1)
+            if name not in params:
+                raise ValueError(f"optimizer state names parameter {name!r}, which this model does not have")
+            xp = array_module(params[name][0])
+            self.state.setdefault(name, {})[slot] = xp.asarray(v)
+
+
+class SGD(Optimizer):
+    def __init__(self, parameters, lr=0.01, momentum=0.9, weight_decay=0.0, nesterov=False):
+        super().__init__(parameters, lr, weight_decay)
+        self.momentum, self.nesterov = momentum, nesterov
+
+    def step(self):
+        self.t += 1
+        for name, p, g in self.trainable():
+            if self.weight_decay:
+                g = g + self.weight_decay * p
+            slots = self.state.setdefault(name, {})
+            m = slots.get("m")
+            m = g.copy() if m is None else self.momentum * m + g
+            slots["m"] = m
+            p -= (self.lr * (g + self.momentum * m) if self.nesterov else self.lr * m).astype(p.dtype)
+
+
+class Adam(Optimizer):
+    def __init__(self, parameters, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=True):
+        super().__init__(parameters, lr, weight_decay)
+        self.betas, self.eps, self.decoupled = betas, eps, decoupled
+
+    def step(self):
+        self.t += 1
+        b1, b2 = self.betas
+        for name, p, g in self.trainable():
+            if self.weight_decay and not self.decoupled:
+                g = g + self.weight_decay * p
+            slots = self.state.setdefault(name, {})
+            if "m" not in slots:
+                slots["m"], slots["v"] = array_module(p).zeros_like(p), array_module(p).zeros_like(p)
+            m, v = slots["m"], slots["v"]
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * g * g
+            m_hat = m / (1 - b1 ** self.t)
+            v_hat = v / (1 - b2 ** self.t)
+            if self.weight_decay and self.decoupled:
+                p -= (self.lr * self.weight_decay) * p
+            p -= (self.lr * m_hat / (v_hat ** 0.5 + self.eps)).astype(p.dtype)
+
+
+def make_optimizer(name, parameters, lr, weight_decay=0.0):
+    """'sgd', 'adam' (L2 decay added to the gradient) or 'adamw' (decoupled decay)."""
+    if name == "sgd":
+        return SGD(parameters, lr, momentum=0.9, weight_decay=weight_decay)
+    if name in ("adam", "adamw"):
+        return Adam(parameters, lr, weight_decay=weight_decay, decoupled=name == "adamw")
+    raise ValueError(f"optimizer must be sgd, adam or adamw, got {name!r}")
+
+
+def lr_at(step, total_steps, max_lr, schedule="onecycle", warmup=0.3):
+    """The learning rate at ``step`` (0-based) of ``total_steps``."""
+    if schedule == "constant":
+        return max_lr
+    total = max(total_steps, 1)
+    if schedule == "cosine":
+        w = int(0.05 * total)
+        if step < w:
+            return max_lr * (step + 1) / w
+        return 0.5 * max_lr * (1 + math.cos(math.pi * (step - w) / max(total - w, 1)))
+    if schedule == "onecycle":
+        up = max(int(warmup * total), 1)
+        start, end = max_lr / 25, max_lr / 1e4
+        if step < up:
+            return start + (max_lr - start) * step / up
+        frac = (step - up) / max(total - up, 1)
+        return end + (max_lr - end) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))
+    raise ValueError(f"schedule must be constant, cosine or onecycle, got {schedule!r}")
+
+
+def clip_grad_norm(parameters, max_norm):
+    """Scale all gradients in place so that their global L2 norm is at most ``max_norm``; returns the norm."""
+    grads = [g for _, g in parameters().values()]
+    total = math.sqrt(sum(float((g * g).sum()) for g in grads))
+    if total > max_norm:
+        for g in grads:
+            g *= max_norm / (total + 1e-12)
+    return total

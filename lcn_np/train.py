@@ -1,0 +1,292 @@
+"""``python -m lcn_np.train``: train a variant on a corpus and print the paper's Table 3 row.
+
+With no ``--data`` it trains on the built-in *synthetic* corpus (:mod:`lcn_np.synthetic`). With
+``--data DIR`` it reads CASIA, EmoDB, RAVDESS or a folder per class. The default recipe:
+
+    AdamW (decoupled weight decay 1e-2), one-cycle learning rate up to 2e-3, batch 16,
+    random time shifts + SpecAugment masks, margin loss (cross-entropy for `cnn`).
+
+Outputs in ``--out DIR``: ``best.npz`` and ``last.npz`` (checkpoints with class names and feature
+settings inside), ``split.json`` (the file lists), ``metrics.json`` (per-emotion recall, UA, WA,
+confusion matrix, history, training time). Ctrl-C saves ``last.npz`` and prints the command that
+resumes; ``--resume`` continues bit-for-bit where it stopped (on the CPU).
+"""
+
+import argparse
+import json
+import pathlib
+import shlex
+import sys
+import time
+
+import numpy
+
+from . import backend
+from .audio import AudioError
+from .augment import augment
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .corpora import load_corpus
+from .features import FeatureConfig, default_cache_dir, features_for_items, spectrogram_image
+from .losses import margin_loss_backward, margin_loss_forward, softmax_cross_entropy_backward, \
+    softmax_cross_entropy_forward
+from .metrics import confusion_text, scores, table3_row
+from .model import VARIANTS, build
+from .optim import clip_grad_norm, lr_at, make_optimizer
+from .progress import Progress
+from .splits import leakage_report, speaker_split, stratified_kfold, stratified_split, write_split
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m lcn_np.train", description=__doc__.splitlines()[0])
+    p.add_argument("--data", help="corpus folder (default: the built-in synthetic corpus)")
+    p.add_argument("--dataset", default="auto", choices=["auto", "casia", "emodb", "ravdess", "folder"])
+    p.add_argument("--variant", default="cn-dsc-dr", choices=VARIANTS)
+    p.add_argument("--image-size", type=int, help="S of the S×S input (default 32 on the synthetic corpus, 64 otherwise)")
+    p.add_argument("--epochs", type=int, help="default 12 on the synthetic corpus, 30 otherwise")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    p.add_argument("--optimizer", default="adamw", choices=["sgd", "adam", "adamw"])
+    p.add_argument("--weight-decay", type=float, default=1e-2)
+    p.add_argument("--schedule", default="onecycle", choices=["onecycle", "cosine", "constant"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split", default="random", choices=["random", "speaker"])
+    p.add_argument("--test-size", type=float, default=0.2, help="share of each class held out (stratified)")
+    p.add_argument("--test-speakers", type=int, default=1, help="speakers held out with --split speaker")
+    p.add_argument("--folds", type=int, default=0, help="K-fold cross-validation instead of one split")
+    p.add_argument("--device", default=None, choices=["cpu", "gpu"])
+    p.add_argument("--out", default="runs/latest", help="output folder")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.npz")
+    p.add_argument("--strict", action="store_true", help="stop on an unreadable file instead of skipping it")
+    p.add_argument("--cache-dir", default=None, help="feature cache (default ~/.cache/lcn_np/features)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
+    p.add_argument("--pretrained", default=None, help="ImageNet weights for cn-dsc-pm / lcn: a .h5/.npz path "
+                                                      "or mobilenet_v1_0.25")
+    p.add_argument("--freeze-frontend", type=int, default=0, metavar="N", help="keep the front end frozen for N epochs")
+    p.add_argument("--no-augment", dest="augment", action="store_false")
+    p.add_argument("--synthetic-per-class", type=int, default=20, help="synthetic utterances per emotion and speaker")
+    p.add_argument("--stop-after-steps", type=int, default=0, help=argparse.SUPPRESS)   # tests: simulated Ctrl-C
+    args = p.parse_args(argv)
+    synthetic = args.data is None
+    if args.image_size is None:
+        args.image_size = 32 if synthetic else 64
+    if args.epochs is None:
+        args.epochs = 12 if synthetic else 30
+    for name in ("image_size", "epochs", "batch_size"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
+    if args.image_size < 16:
+        p.error(f"--image-size must be at least 16, got {args.image_size}")
+    if not args.lr > 0:
+        p.error(f"--lr must be positive, got {args.lr}")
+    if not 0 < args.test_size < 1:
+        p.error(f"--test-size must be between 0 and 1, got {args.test_size}")
+    return args
+
+
+# ------------------------------------------------------------------------------------------------------
+def load_data(args, config, log):
+    """(X, y, items, classes, corpus name) — features for every readable item."""
+    if args.data is None:
+        from .synthetic import make_corpus
+        log("data: the built-in SYNTHETIC corpus (source-filter voices, 4 speakers, 6 emotions) — "
+            "use --data DIR for real speech")
+        corpus = make_corpus(per_class=args.synthetic_per_class, seed=args.seed)
+        X = numpy.stack([spectrogram_image(w, config) for w in corpus.waves])
+        return X, corpus.labels.astype(numpy.int64), corpus.items, list(corpus.classes), "synthetic"
+    corpus = load_corpus(args.data, args.dataset)
+    log(f"data: {corpus.name} corpus at {args.data}: {len(corpus)} files, classes {', '.join(corpus.classes)}")
+    cache = None if args.no_cache else (args.cache_dir or default_cache_dir())
+    X, y, kept, report = features_for_items(corpus.items, config, cache)
+    if report["unreadable"]:
+        log(f"{len(report['unreadable'])} unreadable file(s) skipped:")
+        for path, msg in report["unreadable"]:
+            log(f"  {msg}")
+        if args.strict:
+            raise ValueError(f"--strict: {len(report['unreadable'])} unreadable file(s), stopping")
+    for rate, n in sorted(report["resampled"].items()):
+        log(f"note: resampled {n} file(s) from {rate} Hz to {config.sample_rate} Hz")
+    for path, msg in report["warnings"]:
+        log(f"warning: {path}: {msg}")
+    if report["cached"]:
+        log(f"features: {report['cached']} of {len(kept)} images from the cache")
+    return X, y, kept, list(corpus.classes), corpus.name
+
+
+def step_rng(seed, epoch, step):
+    """The random numbers of one training step depend only on (seed, epoch, step): resumable exactly."""
+    return numpy.random.default_rng([seed, epoch, step])
+
+
+def evaluate(model, X, y, batch_size, n_classes):
+    xp = backend.xp()
+    model.eval()
+    preds = []
+    for i in range(0, len(X), batch_size):
+        out = model.forward(xp.asarray(X[i:i + batch_size]))
+        preds.append(backend.to_numpy(out.argmax(axis=1)))
+    model.train()
+    return scores(y, numpy.concatenate(preds) if preds else numpy.zeros(0, int), n_classes)
+
+
+class Interrupted(Exception):
+    pass
+
+
+def train_one(args, X, y, train_idx, test_idx, classes, config, out, log, fold=None):
+    """Train on train_idx, evaluate on test_idx every epoch; returns the metrics dict."""
+    xp = backend.xp()
+    n_classes = len(classes)
+    model = build(args.variant, n_classes, args.image_size, seed=args.seed, pretrained=args.pretrained)
+    opt = make_optimizer(args.optimizer, model.parameters, args.lr, args.weight_decay)
+    loss_fwd, loss_bwd = ((margin_loss_forward, margin_loss_backward) if model.loss == "margin"
+                          else (softmax_cross_entropy_forward, softmax_cross_entropy_backward))
+    steps_per_epoch = -(-len(train_idx) // args.batch_size)
+    total_steps = steps_per_epoch * args.epochs
+    meta = {"model_config": model.config, "classes": classes, "features": config.to_dict(),
+            "args": {k: v for k, v in vars(args).items() if k != "stop_after_steps"},
+            "epoch": 0, "step": 0, "history": [], "best": None, "train_seconds": 0.0, "fold": fold}
+    last, best = out / "last.npz", out / "best.npz"
+    if args.resume:
+        state, optim_state, saved = load_checkpoint(last)
+        for key in ("variant", "image_size", "n_classes"):
+            if saved["model_config"][key] != model.config[key]:
+                raise CheckpointError(f"{last} was trained with {key} = {saved['model_config'][key]!r}, "
+                                      f"not {model.config[key]!r}; use the same settings or another --out")
+        model.load_state_dict(state)
+        opt.load_state_dict(optim_state)
+        meta.update({k: saved[k] for k in ("epoch", "step", "history", "best", "train_seconds")})
+        log(f"resuming from {last}: epoch {meta['epoch'] + 1}, step {meta['step']}")
+    model.train()
+
+    def save(path):
+        meta["train_seconds"] = train_seconds + time.perf_counter() - t0
+        save_checkpoint(path, model.state_dict(), opt.state_dict(), meta)
+
+    train_seconds, t0 = meta["train_seconds"], time.perf_counter()
+    steps_done = 0
+    try:
+        for epoch in range(meta["epoch"], args.epochs):
+            opt.frozen = {"frontend."} if epoch < args.freeze_frontend else set()
+            order = numpy.random.default_rng([args.seed, epoch]).permutation(train_idx)
+            bar = Progress(len(order), f"epoch {epoch + 1}/{args.epochs}")
+            losses, correct, seen = [], 0, 0
+            for step in range(meta["step"], steps_per_epoch):
+                if args.stop_after_steps and steps_done == args.stop_after_steps:
+                    raise Interrupted
+                batch = order[step * args.batch_size:(step + 1) * args.batch_size]
+                rng = step_rng(args.seed, epoch, step)
+                xb = augment(X[batch], rng) if args.augment else X[batch]
+                for _, layer in model.body.named():
+                    if hasattr(layer, "p"):                      # dropout: seeded per step too
+                        layer.rng = rng
+                scores_b = model.forward(xp.asarray(xb))
+                yb = xp.asarray(y[batch])
+                try:
+                    loss, cache = loss_fwd(scores_b, yb)
+                except FloatingPointError as exc:
+                    raise FloatingPointError(f"epoch {epoch + 1}, step {step + 1}: {exc}. Try a lower --lr "
+                                             f"(now {args.lr}).") from None
+                model.backward(loss_bwd(cache))
+                clip_grad_norm(model.parameters, 5.0)
+                opt.lr = lr_at(epoch * steps_per_epoch + step, total_steps, args.lr, args.schedule)
+                opt.step()
+                losses.append(float(loss))
+                correct += int((backend.to_numpy(scores_b.argmax(axis=1)) == y[batch]).sum())
+                seen += len(batch)
+                meta["step"] = step + 1
+                steps_done += 1
+                bar.update(len(batch), loss=float(numpy.mean(losses)), acc=correct / seen)
+            result = evaluate(model, X[test_idx], y[test_idx], 64, n_classes)
+            meta["history"].append({"epoch": epoch + 1, "loss": float(numpy.mean(losses)) if losses else None,
+                                    "train_acc": correct / max(seen, 1), "test_ua": result["ua"],
+                                    "test_wa": result["wa"], "lr": opt.lr})
+            bar.close(loss=float(numpy.mean(losses)) if losses else 0.0, acc=correct / max(seen, 1),
+                      test_UA=result["ua"])
+            meta["epoch"], meta["step"] = epoch + 1, 0
+            if meta["best"] is None or result["ua"] > meta["best"]["ua"]:
+                meta["best"] = {"epoch": epoch + 1, "ua": result["ua"], "wa": result["wa"]}
+                save(best)
+            save(last)
+    except (KeyboardInterrupt, Interrupted):
+        save(last)
+        cmd = " ".join(shlex.quote(a) for a in sys.argv) if sys.argv and sys.argv[0] else "python -m lcn_np.train"
+        log(f"\ninterrupted: saved {last}. Resume with:\n  {cmd.replace(' --resume', '')} --resume")
+        raise KeyboardInterrupt from None
+    train_seconds += time.perf_counter() - t0
+    final = evaluate(model, X[test_idx], y[test_idx], 64, n_classes)
+    return {"classes": classes, "recall": final["recall"], "ua": final["ua"], "wa": final["wa"],
+            "confusion": final["confusion"], "train_seconds": train_seconds, "best_epoch": meta["best"],
+            "history": meta["history"], "n_train": int(len(train_idx)), "n_test": int(len(test_idx))}
+
+
+def run(args, log=print):
+    if args.device:
+        backend.set_device(args.device)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    config = FeatureConfig(image_size=args.image_size)
+    t_data = time.perf_counter()
+    X, y, items, classes, name = load_data(args, config, log)
+    log(f"features: {len(X)} images of {config.channels}×{config.image_size}×{config.image_size} "
+        f"in {time.perf_counter() - t_data:.1f} s")
+    counts = numpy.bincount(y, minlength=len(classes))
+    if counts.min() < 2:
+        raise ValueError(f"class {classes[int(counts.argmin())]!r} has {counts.min()} usable file(s); "
+                         "every class needs at least 2 to be split into training and test")
+    if args.folds:
+        splits = stratified_kfold(y, args.folds, args.seed)
+    elif args.split == "speaker":
+        splits = [speaker_split(items, args.test_speakers, args.seed)]
+    else:
+        splits = [stratified_split(y, args.test_size, args.seed)]
+    results = []
+    for k, (train_idx, test_idx) in enumerate(splits):
+        fold_out = out / f"fold{k + 1}" if args.folds else out
+        fold_out.mkdir(parents=True, exist_ok=True)
+        write_split(fold_out / "split.json", items, train_idx, test_idx)
+        for w in leakage_report(items, train_idx, test_idx):
+            log(f"warning: {w}")
+        log(f"{args.variant}: {len(train_idx)} training / {len(test_idx)} test utterances"
+            + (f" (fold {k + 1}/{len(splits)})" if args.folds else ""))
+        results.append(train_one(args, X, y, train_idx, test_idx, classes, config, fold_out, log,
+                                 fold=k + 1 if args.folds else None))
+    metrics = summarise(results, args, name)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    log("\n" + table3_row(classes, metrics, metrics["train_seconds"], args.variant))
+    if args.folds:
+        log(f"{args.folds}-fold UA {100 * metrics['ua']:.2f} ± {100 * metrics['ua_std']:.2f} %")
+    log("\nconfusion matrix (test set):\n" + confusion_text(classes, metrics["confusion"]))
+    log(f"\nwrote {out / 'metrics.json'}, {out / 'best.npz'}, {out / 'last.npz'}")
+    return metrics
+
+
+def summarise(results, args, corpus_name):
+    """One result, or the mean (and std) over folds; confusion matrices are summed."""
+    m = dict(results[0])
+    if len(results) > 1:
+        m["recall"] = numpy.mean([r["recall"] for r in results], axis=0).tolist()
+        m["ua"] = float(numpy.mean([r["ua"] for r in results]))
+        m["wa"] = float(numpy.mean([r["wa"] for r in results]))
+        m["ua_std"] = float(numpy.std([r["ua"] for r in results]))
+        m["confusion"] = numpy.sum([r["confusion"] for r in results], axis=0).tolist()
+        m["train_seconds"] = float(sum(r["train_seconds"] for r in results))
+        m["folds"] = results
+    m.update(corpus=corpus_name, variant=args.variant, image_size=args.image_size, epochs=args.epochs,
+             seed=args.seed, split="kfold" if args.folds else args.split)
+    return m
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        run(args)
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, AudioError, CheckpointError, backend.DeviceError, FloatingPointError, NotImplementedError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
