@@ -1,0 +1,103 @@
+"""The paper's networks: Table 1 weight counts, shapes, state, overfitting a tiny batch, determinism."""
+
+import numpy
+import pytest
+
+from lcn_np.gradcheck import check_gradients
+from lcn_np.losses import margin_loss_backward, margin_loss_forward, softmax_cross_entropy_backward, \
+    softmax_cross_entropy_forward
+from lcn_np.model import VARIANTS, build
+from lcn_np.optim import Adam
+
+TINY = dict(channels=(8, 12), n_types=4, caps_dim=4, out_dim=6)
+
+
+def test_table1_weight_counts():
+    model = build("cn-dsc", image_size=64)
+    convs = dict(model.body.named())
+    counts = [convs[f"frontend.block{k}.dw"].n_parameters() + convs[f"frontend.block{k}.pw"].n_parameters()
+              for k in (1, 2, 3, 4)]
+    assert counts == [219, 4672, 8768, 17536]
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v not in ("cn-dsc-pm", "lcn")] + ["lcn"])
+@pytest.mark.parametrize("size", [32, 64])
+def test_output_shapes(variant, size):
+    model = build(variant, n_classes=5, image_size=size, **({} if variant == "lcn" else TINY))
+    x = numpy.random.default_rng(0).standard_normal((3, 3, size, size)).astype(numpy.float32)
+    out = model.forward(x)
+    assert out.shape == (3, 5) and out.dtype == numpy.float32
+    assert model.backward(numpy.ones_like(out)).shape == x.shape
+
+
+def test_primary_capsule_counts():
+    assert build("cn-dsc-dr", image_size=64).config["n_primary_capsules"] == 512
+    assert build("cn-dsc-dr", image_size=128).config["n_primary_capsules"] == 4608
+    assert build("lcn", image_size=64).config["n_primary_capsules"] == 512
+
+
+def test_state_dict_round_trip_and_errors():
+    a, b = build("cn-dsc-dr", 6, 32, seed=1, **TINY), build("cn-dsc-dr", 6, 32, seed=2, **TINY)
+    b.load_state_dict(a.state_dict())
+    for k, v in a.state_dict().items():
+        numpy.testing.assert_array_equal(v, b.state_dict()[k])
+    state = a.state_dict()
+    state["digit.W"] = state["digit.W"][:, :3]
+    with pytest.raises(ValueError, match=r"digit.W: expected shape"):
+        b.load_state_dict(state)
+    del state["digit.W"]
+    with pytest.raises(ValueError, match="missing"):
+        b.load_state_dict(state)
+
+
+def test_same_seed_same_weights_and_parameter_names():
+    a, b = build("cn", 6, 32, seed=3, **TINY), build("cn", 6, 32, seed=3, **TINY)
+    for k, v in a.state_dict().items():
+        numpy.testing.assert_array_equal(v, b.state_dict()[k])
+    names = list(a.parameters())
+    assert all(n.split(".")[0] in ("frontend", "primary", "digit") for n in names)
+
+
+@pytest.mark.parametrize("variant", ["cn-dsc-dr", "cnn"])
+def test_overfits_a_tiny_batch(variant):
+    rng = numpy.random.default_rng(0)
+    x = rng.standard_normal((12, 3, 16, 16)).astype(numpy.float32)
+    y = numpy.arange(12) % 3
+    model = build(variant, 3, 16, seed=0, dropout=0.0, **TINY)
+    opt = Adam(model.parameters, lr=0.01)
+    fwd, bwd = (margin_loss_forward, margin_loss_backward) if model.loss == "margin" else \
+        (softmax_cross_entropy_forward, softmax_cross_entropy_backward)
+    for _ in range(120):
+        loss, cache = fwd(model.forward(x), y)
+        model.backward(bwd(cache))
+        opt.step()
+    model.eval()
+    assert (model.forward(x).argmax(axis=1) == y).mean() == 1.0
+
+
+def test_whole_model_gradient(rng):
+    """The gradient of the margin loss of cn-dsc-dr w.r.t. its input, in float64, end to end."""
+    model = build("cn-dsc-dr", 3, 16, seed=0, dtype="float64", channels=(3, 4), n_types=2, caps_dim=3, out_dim=4)
+    x = rng.standard_normal((2, 3, 16, 16))
+    labels = numpy.array([0, 2])
+
+    def forward(x):
+        return margin_loss_forward(model.forward(x), labels)
+
+    def backward(cache):
+        return model.backward(margin_loss_backward(cache))
+    report = check_gradients(forward, backward, [x], names=["x"], tol=1e-4)
+    assert report.ok, str(report)
+
+
+def test_summary_counts_parameters():
+    model = build("cn-dsc-dr", image_size=64)
+    text = model.summary()
+    assert f"{model.n_parameters():,d}" in text and "frontend.block4.pw" in text
+
+
+def test_unknown_variant_and_pretrained_on_wrong_variant():
+    with pytest.raises(ValueError, match="variant must be one of"):
+        build("capsnet")
+    with pytest.raises(ValueError, match="--pretrained needs a variant"):
+        build("cn-dsc", pretrained="x.h5")
