@@ -1,0 +1,74 @@
+"""Spectrogram images and the feature cache."""
+
+import numpy
+import soundfile
+
+from lcn_np import features
+from lcn_np.corpora import Item
+from lcn_np.features import FeatureCache, FeatureConfig, features_for_items, resize_axis, spectrogram_image
+
+
+def test_image_shape_range_dtype(rng):
+    cfg = FeatureConfig(image_size=24)
+    img = spectrogram_image(rng.standard_normal(9000).astype(numpy.float32) * 0.1, cfg)
+    assert img.shape == (3, 24, 24) and img.dtype == numpy.float32
+    assert -1 <= img.min() < 0 < img.max() <= 1 and numpy.array_equal(img[0], img[2])
+
+
+def test_silent_and_short_waves_give_finite_images():
+    cfg = FeatureConfig(image_size=16)
+    for wave in (numpy.zeros(4000, numpy.float32), numpy.ones(10, numpy.float32) * 0.1):
+        img = spectrogram_image(wave, cfg)
+        assert numpy.isfinite(img).all() and img.shape == (3, 16, 16)
+    assert numpy.all(spectrogram_image(numpy.zeros(4000, numpy.float32), cfg) == -1)
+
+
+def test_low_frequencies_at_the_bottom():
+    t = numpy.arange(16000) / 16000
+    low = (0.5 * numpy.sin(2 * numpy.pi * 300 * t)).astype(numpy.float32)
+    img = spectrogram_image(low, FeatureConfig(image_size=32))[0]
+    assert img[-4:].mean() > img[:4].mean()
+
+
+def test_whole_utterance_is_resized_not_cropped():
+    quiet_then_loud = numpy.concatenate([numpy.zeros(16000), numpy.random.default_rng(0).standard_normal(16000)])
+    img = spectrogram_image(quiet_then_loud.astype(numpy.float32), FeatureConfig(image_size=20))[0]
+    assert img[:, :8].mean() < img[:, 12:].mean()          # the loud second half is in the right half
+
+
+def test_resize_axis_is_linear_interpolation():
+    a = numpy.array([[0.0, 10.0]])
+    numpy.testing.assert_allclose(resize_axis(a, 5, 1), [[0, 2.5, 5, 7.5, 10]])
+
+
+def test_cache_hits_skip_the_stft_and_invalidate_on_change(tmp_path, monkeypatch):
+    wav = tmp_path / "a.wav"
+    soundfile.write(wav, numpy.random.default_rng(0).standard_normal(4000) * 0.1, 16000)
+    items = [Item(str(wav), 0)]
+    cfg = FeatureConfig(image_size=16)
+    calls = []
+    real = features.spectrogram_image
+    monkeypatch.setattr(features, "spectrogram_image", lambda w, c: calls.append(1) or real(w, c))
+    X1, *_ = features_for_items(items, cfg, tmp_path / "cache")
+    X2, _, _, report = features_for_items(items, cfg, tmp_path / "cache")
+    assert len(calls) == 1 and report["cached"] == 1 and numpy.array_equal(X1, X2)
+    features_for_items(items, FeatureConfig(image_size=20), tmp_path / "cache")
+    assert len(calls) == 2                                   # other settings → other key
+    soundfile.write(wav, numpy.random.default_rng(1).standard_normal(4100) * 0.1, 16000)
+    features_for_items(items, cfg, tmp_path / "cache")
+    assert len(calls) == 3                                   # the file changed → recomputed
+    assert FeatureCache(tmp_path / "cache").path_for(wav, cfg).suffix == ".npy"
+
+
+def test_unreadable_items_are_listed_not_fatal(tmp_path):
+    good, bad = tmp_path / "good.wav", tmp_path / "bad.wav"
+    soundfile.write(good, numpy.random.default_rng(0).standard_normal(4000) * 0.1, 16000)
+    bad.write_text("nope")
+    X, y, kept, report = features_for_items([Item(str(good), 1), Item(str(bad), 0)], FeatureConfig(image_size=16))
+    assert X.shape == (1, 3, 16, 16) and y.tolist() == [1] and len(report["unreadable"]) == 1
+    assert "bad.wav" in report["unreadable"][0][1]
+
+
+def test_config_round_trip():
+    cfg = FeatureConfig(image_size=48, top_db=70)
+    assert FeatureConfig.from_dict(cfg.to_dict()) == cfg and cfg.key() != FeatureConfig().key()
