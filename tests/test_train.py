@@ -1,0 +1,114 @@
+"""The training CLI end to end on tiny corpora written into tmp_path — never needing ../shared."""
+
+import json
+
+import numpy
+import pytest
+import soundfile
+
+from lcn_np import train
+from lcn_np.checkpoint import load_checkpoint
+from lcn_np.synthetic import make_corpus, write_wavs
+
+FAST = ["--image-size", "16", "--epochs", "2", "--batch-size", "8", "--no-cache"]
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    write_wavs(root, make_corpus(per_class=3, n_speakers=2, seed=0))
+    return root
+
+
+def run(args, capsys=None):
+    code = train.main(args)
+    out = capsys.readouterr() if capsys else None
+    return code, out
+
+
+def test_end_to_end_writes_metrics_checkpoints_and_split(corpus_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    code, text = run(["--data", str(corpus_dir), "--out", str(out), "--variant", "cn-dsc-dr"] + FAST, capsys)
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(metrics["recall"]) == 6 and 0 <= metrics["ua"] <= 1 and len(metrics["history"]) == 2
+    assert numpy.array(metrics["confusion"]).sum() == metrics["n_test"]
+    state, optim, meta = load_checkpoint(out / "best.npz")
+    assert meta["classes"] == ["angry", "fear", "happy", "neutral", "sad", "surprise"]
+    assert meta["features"]["image_size"] == 16 and meta["model_config"]["variant"] == "cn-dsc-dr"
+    assert (out / "last.npz").is_file() and len(json.loads((out / "split.json").read_text())["test"]) == 6
+    assert "average" in text.out and "also occur in training" in text.out
+
+
+def test_interrupted_then_resumed_equals_uninterrupted(corpus_dir, tmp_path, capsys):
+    args = ["--data", str(corpus_dir), "--variant", "cn-dsc", "--seed", "3"] + FAST
+    run(args + ["--out", str(tmp_path / "a")], capsys)
+    code, text = run(args + ["--out", str(tmp_path / "b"), "--stop-after-steps", "5"], capsys)
+    assert code == 130 and "--resume" in text.out
+    meta = load_checkpoint(tmp_path / "b" / "last.npz")[2]
+    assert (meta["epoch"], meta["step"]) == (1, 1)           # 4 steps per epoch: stopped inside epoch 2
+    assert run(args + ["--out", str(tmp_path / "b"), "--resume"], capsys)[0] == 0
+    a, b = load_checkpoint(tmp_path / "a" / "last.npz")[0], load_checkpoint(tmp_path / "b" / "last.npz")[0]
+    for k in a:
+        numpy.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_resume_refuses_another_variant(corpus_dir, tmp_path, capsys):
+    args = ["--data", str(corpus_dir), "--out", str(tmp_path / "r")] + FAST
+    run(args + ["--variant", "cn-dsc", "--stop-after-steps", "1"], capsys)
+    code, text = run(args + ["--variant", "cn-dsc-dr", "--resume"], capsys)
+    assert code == 2 and "was trained with variant = 'cn-dsc'" in text.err
+
+
+def test_unreadable_file_is_listed_and_skipped_or_stops_with_strict(corpus_dir, tmp_path, capsys):
+    import shutil
+    root = tmp_path / "c"
+    shutil.copytree(corpus_dir, root)
+    bad = root / "spk1" / "angry" / "broken.wav"
+    bad.write_text("not audio")
+    code, text = run(["--data", str(root), "--out", str(tmp_path / "o"), "--epochs", "1"] + FAST[:2] + FAST[4:], capsys)
+    assert code == 0 and "1 unreadable file(s) skipped" in text.out and "broken.wav" in text.out
+    code, text = run(["--data", str(root), "--out", str(tmp_path / "o2"), "--strict"] + FAST, capsys)
+    assert code == 2 and "--strict" in text.err
+
+
+def test_bad_arguments(tmp_path, capsys):
+    code, text = run(["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "o")] + FAST, capsys)
+    assert code == 2 and "no such directory" in text.err
+    with pytest.raises(SystemExit):
+        train.parse_args(["--epochs", "0"])
+    with pytest.raises(SystemExit):
+        train.parse_args(["--variant", "resnet"])
+    assert "--epochs must be a positive integer" in capsys.readouterr().err
+
+
+def test_resampled_and_short_files_are_reported(tmp_path, capsys):
+    root = tmp_path / "folder"
+    rng = numpy.random.default_rng(0)
+    for label in ("calm", "loud"):
+        (root / label).mkdir(parents=True)
+        for i in range(3):
+            soundfile.write(root / label / f"{i}.wav", rng.standard_normal(8000) * (0.05 if label == "calm" else 0.5), 8000)
+    soundfile.write(root / "calm" / "short.wav", rng.standard_normal(100) * 0.1, 16000)
+    code, text = run(["--data", str(root), "--out", str(tmp_path / "o"), "--test-size", "0.4"] + FAST, capsys)
+    assert code == 0 and "resampled 6 file(s) from 8000 Hz" in text.out and "shorter than one frame" in text.out
+
+
+def test_speaker_split_and_folds(corpus_dir, tmp_path, capsys):
+    code, text = run(["--data", str(corpus_dir), "--out", str(tmp_path / "s"), "--split", "speaker"] + FAST, capsys)
+    assert code == 0 and "test speakers also occur" not in text.out
+    code, text = run(["--data", str(corpus_dir), "--out", str(tmp_path / "f"), "--folds", "3", "--epochs", "1"]
+                     + FAST[:2] + FAST[4:], capsys)
+    assert code == 0 and "3-fold UA" in text.out
+    assert len(json.loads((tmp_path / "f" / "metrics.json").read_text())["folds"]) == 3
+
+
+def test_nan_stops_with_a_clear_message(corpus_dir, tmp_path, capsys, monkeypatch):
+    from lcn_np import losses
+    real = losses.margin_loss_forward
+
+    def poisoned(lengths, labels, **kw):
+        return real(lengths * numpy.nan, labels, **kw)
+    monkeypatch.setattr(train, "margin_loss_forward", poisoned)
+    code, text = run(["--data", str(corpus_dir), "--out", str(tmp_path / "n")] + FAST, capsys)
+    assert code == 2 and "step 1" in text.err and "lower --lr" in text.err
