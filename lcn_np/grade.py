@@ -158,7 +158,9 @@ def find_exercise(module, path):
     registry = _exercises()
     name = getattr(module, "EXERCISE", None)
     if name is None:
-        found = [key for key, ex in registry.items() if callable(getattr(module, ex.function, None))]
+        # only functions the file defines itself count (an exercise may import lcn_np's squash_backward)
+        found = [key for key, ex in registry.items()
+                 if getattr(getattr(module, ex.function, None), "__module__", None) == module.__name__]
         if len(found) != 1:
             known = ", ".join(ex.function for ex in registry.values())
             raise GradeError(f"{path}: cannot tell which exercise this is. Define exactly one of: {known} "
