@@ -17,9 +17,10 @@ gives exactly the paper's weight counts 219, 4 672, 8 768 and 17 536.
 
 Choices the paper leaves open, and ours:
 - Primary capsules: 32 types × 8-D from a 9×9 stride-2 convolution, as in Sabour's CapsNet. The paper's
-  1 152 = 32·6·6 capsules imply a 24×24 map entering that layer; ours follows from the image size: the
-  front end divides it by 4, so 64 → 16×16 → 4×4 → 512 capsules, 128 → 32×32 → 12×12 → 4 608. When the
-  map is smaller than 9, the kernel shrinks to the map size.
+  1 152 = 32·6·6 capsules imply a 20×20 map entering that layer ((20 − 9)//2 + 1 = 6), i.e. an 80×80
+  image through this front end; ours follows from the image size: the front end divides it by 4, so
+  64 → 16×16 → 4×4 → 512 capsules, 80 → 1 152, 128 → 32×32 → 12×12 → 4 608. When the map is smaller
+  than 9, the kernel shrinks to the map size.
 - Emotion capsules: n_classes × 16-D, 3 routing iterations (the paper's best).
 - The CNN baseline shares the `cn` front end and ends in global average pooling, dropout 0.5 and a
   linear layer, trained with softmax cross-entropy.

@@ -129,8 +129,12 @@ def lr_at(step, total_steps, max_lr, schedule="onecycle", warmup=0.3):
 
 def clip_grad_norm(parameters, max_norm):
     """Scale all gradients in place so that their global L2 norm is at most ``max_norm``; returns the norm."""
-    grads = [g for _, g in parameters().values()]
-    total = math.sqrt(sum(float((g * g).sum()) for g in grads))
+    named = parameters()
+    total = math.sqrt(sum(float((g * g).sum()) for _, g in named.values()))
+    if not math.isfinite(total):
+        bad = [name for name, (_, g) in named.items() if not bool(array_module(g).isfinite(g).all())]
+        raise FloatingPointError(f"the gradient of {', '.join(bad[:3])} is NaN or infinite")
+    grads = [g for _, g in named.values()]
     if total > max_norm:
         for g in grads:
             g *= max_norm / (total + 1e-12)

@@ -183,11 +183,11 @@ def train_one(args, X, y, train_idx, test_idx, classes, config, out, log, fold=N
                 yb = xp.asarray(y[batch])
                 try:
                     loss, cache = loss_fwd(scores_b, yb)
+                    model.backward(loss_bwd(cache))
+                    clip_grad_norm(model.parameters, 5.0)
                 except FloatingPointError as exc:
                     raise FloatingPointError(f"epoch {epoch + 1}, step {step + 1}: {exc}. Try a lower --lr "
                                              f"(now {args.lr}).") from None
-                model.backward(loss_bwd(cache))
-                clip_grad_norm(model.parameters, 5.0)
                 opt.lr = lr_at(epoch * steps_per_epoch + step, total_steps, args.lr, args.schedule)
                 opt.step()
                 losses.append(float(loss))

@@ -71,3 +71,9 @@ def test_clip_grad_norm():
     g2[:] = 0
     norm = clip_grad_norm(lambda: {"a": (None, g), "b": (None, g2)}, 1.0)
     assert norm == pytest.approx(5.0) and numpy.linalg.norm(g) == pytest.approx(1.0)
+
+
+def test_clip_grad_norm_refuses_nan():
+    g = numpy.array([numpy.nan, 1.0])
+    with pytest.raises(FloatingPointError, match="gradient of a is NaN"):
+        clip_grad_norm(lambda: {"a": (None, g), "b": (None, numpy.ones(2))}, 1.0)
