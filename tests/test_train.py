@@ -112,3 +112,18 @@ def test_nan_stops_with_a_clear_message(corpus_dir, tmp_path, capsys, monkeypatc
     monkeypatch.setattr(train, "margin_loss_forward", poisoned)
     code, text = run(["--data", str(corpus_dir), "--out", str(tmp_path / "n")] + FAST, capsys)
     assert code == 2 and "step 1" in text.err and "lower --lr" in text.err
+
+
+def test_freeze_frontend_keeps_the_front_end_for_n_epochs(corpus_dir, tmp_path, capsys):
+    from lcn_np.model import build
+    args = ["--data", str(corpus_dir), "--variant", "lcn", "--seed", "2", "--image-size", "32", "--batch-size", "8",
+            "--no-cache", "--epochs", "1"]
+    assert run(args + ["--out", str(tmp_path / "frozen"), "--freeze-frontend", "1"], capsys)[0] == 0
+    assert run(args + ["--out", str(tmp_path / "free")], capsys)[0] == 0
+    initial = build("lcn", 6, 32, seed=2).state_dict()
+    frozen = load_checkpoint(tmp_path / "frozen" / "last.npz")[0]
+    free = load_checkpoint(tmp_path / "free" / "last.npz")[0]
+    key = "frontend.conv_pw_1.w"
+    numpy.testing.assert_array_equal(frozen[key], initial[key])
+    assert not numpy.array_equal(free[key], initial[key])
+    assert not numpy.array_equal(frozen["digit.W"], initial["digit.W"])
