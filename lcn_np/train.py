@@ -30,6 +30,7 @@ from .features import FeatureConfig, default_cache_dir, features_for_items, spec
 from .losses import margin_loss_backward, margin_loss_forward, softmax_cross_entropy_backward, \
     softmax_cross_entropy_forward
 from .metrics import confusion_text, scores, table3_row
+from .layers import Dropout
 from .model import VARIANTS, build
 from .optim import clip_grad_norm, lr_at, make_optimizer
 from .progress import Progress
@@ -42,7 +43,7 @@ def parse_args(argv=None):
     p.add_argument("--dataset", default="auto", choices=["auto", "casia", "emodb", "ravdess", "folder"])
     p.add_argument("--variant", default="cn-dsc-dr", choices=VARIANTS)
     p.add_argument("--image-size", type=int, help="S of the S×S input (default 32 on the synthetic corpus, 64 otherwise)")
-    p.add_argument("--epochs", type=int, help="default 12 on the synthetic corpus, 30 otherwise")
+    p.add_argument("--epochs", type=int, help="default 25 on the synthetic corpus, 30 otherwise")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     p.add_argument("--optimizer", default="adamw", choices=["sgd", "adam", "adamw"])
@@ -70,7 +71,7 @@ def parse_args(argv=None):
     if args.image_size is None:
         args.image_size = 32 if synthetic else 64
     if args.epochs is None:
-        args.epochs = 12 if synthetic else 30
+        args.epochs = 25 if synthetic else 30
     for name in ("image_size", "epochs", "batch_size"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
@@ -146,7 +147,7 @@ def train_one(args, X, y, train_idx, test_idx, classes, config, out, log, fold=N
             "args": {k: v for k, v in vars(args).items() if k != "stop_after_steps"},
             "epoch": 0, "step": 0, "history": [], "best": None, "train_seconds": 0.0, "fold": fold}
     last, best = out / "last.npz", out / "best.npz"
-    if args.resume:
+    if args.resume and (last.is_file() or fold is None):     # a fold not reached yet starts afresh
         state, optim_state, saved = load_checkpoint(last)
         for key in ("variant", "image_size", "n_classes"):
             if saved["model_config"][key] != model.config[key]:
@@ -177,7 +178,7 @@ def train_one(args, X, y, train_idx, test_idx, classes, config, out, log, fold=N
                 rng = step_rng(args.seed, epoch, step)
                 xb = augment(X[batch], rng) if args.augment else X[batch]
                 for _, layer in model.body.named():
-                    if hasattr(layer, "p"):                      # dropout: seeded per step too
+                    if isinstance(layer, Dropout):               # dropout masks: seeded per step too
                         layer.rng = rng
                 scores_b = model.forward(xp.asarray(xb))
                 yb = xp.asarray(y[batch])
