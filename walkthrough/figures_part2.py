@@ -1,0 +1,205 @@
+"""Figures for chapters 6–9 of the walkthrough (capsules, routing, margin loss, transfer learning).
+
+    python walkthrough/figures_part2.py          # from the repository root; writes walkthrough/figures/*.png
+
+Every number drawn comes from the real functions of lcn_np, as in the chapters. Matplotlib is the only
+extra dependency (``pip install matplotlib``). The MobileNet filter figure needs
+../shared/weights/mobilenet_v1_0.25_224_imagenet_notop.h5 (and h5py) and is skipped without it; the
+coupling figure uses a CASIA utterance when ../shared/data/casia exists and a synthetic one otherwise.
+"""
+
+import pathlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from lcn_np.capsules import squash_backward, squash_forward  # noqa: E402
+from lcn_np.losses import margin_loss_backward, margin_loss_forward  # noqa: E402
+from lcn_np.losses import softmax_cross_entropy_backward, softmax_cross_entropy_forward  # noqa: E402
+from lcn_np.routing import routing_forward  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+FIGURES = ROOT / "walkthrough" / "figures"
+SHARED = ROOT.parent / "shared"
+WEIGHTS = SHARED / "weights" / "mobilenet_v1_0.25_224_imagenet_notop.h5"
+CASIA = SHARED / "data" / "casia"
+DPI = 80
+CLASSES = ("angry", "fear", "happy", "neutral", "sad", "surprise")
+
+
+def _save(fig, name):
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    path = FIGURES / name
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def squash_curve():
+    """|v| against |s| and its derivative d|v|/d|s|, both from squash_forward/backward."""
+    t = np.linspace(0, 5, 501)
+    s = np.zeros((t.size, 8))
+    s[:, 0] = t                                   # vectors along one axis: |s| = t
+    v, cache = squash_forward(s)
+    length = np.linalg.norm(v, axis=1)
+    radial = np.zeros_like(s)
+    radial[:, 0] = 1.0                            # upstream gradient along s: ds·ŝ = d|v|/d|s|
+    slope = squash_backward(radial, cache)[:, 0]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
+    a.plot(t, length, label="squash: |v| = |s|²/(1+|s|²)")
+    a.plot(t, np.minimum(t, 1), ":", color="grey", label="identity, clipped at 1")
+    a.axhline(1, color="k", lw=0.5)
+    a.set(xlabel="|s|", ylabel="|v|", title="Lengths are squashed into [0, 1)")
+    a.legend(loc="lower right", fontsize=8)
+    b.plot(t, slope, color="C1", label="d|v|/d|s| = 2|s|/(1+|s|²)²")
+    peak = 1 / np.sqrt(3)
+    b.axvline(peak, color="grey", ls=":", lw=1)
+    b.annotate(f"max {3 * np.sqrt(3) / 8:.2f} at |s| = 1/√3", (peak, 3 * np.sqrt(3) / 8),
+               xytext=(1.3, 0.55), arrowprops=dict(arrowstyle="->"), fontsize=8)
+    b.set(xlabel="|s|", ylabel="d|v|/d|s|", title="Its slope vanishes at 0 and at ∞")
+    b.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return _save(fig, "06_squash.png")
+
+
+def _utterance_image(image_size=32):
+    """(image (1, 3, S, S), description) for one CASIA utterance, or a synthetic one without CASIA."""
+    from lcn_np.features import FeatureConfig, spectrogram_image
+    config = FeatureConfig(image_size=image_size)
+    path = CASIA / "liuchanhg" / "angry" / "201.wav"
+    if path.is_file():
+        from lcn_np.audio import load_audio
+        return spectrogram_image(load_audio(path), config)[None], "CASIA liuchanhg/angry/201.wav"
+    from lcn_np.synthetic import make_corpus
+    corpus = make_corpus(per_class=1, n_speakers=1, seed=1)
+    return spectrogram_image(corpus.waves[0], config)[None], "a synthetic 'angry' utterance"
+
+
+def coupling_heatmap():
+    """Coupling coefficients c_ij of an (untrained) cn-dsc-dr model, after 1, 2 and 3 routing iterations."""
+    from lcn_np.model import build
+    image, what = _utterance_image(32)
+    panels = []
+    for r in (1, 2, 3):
+        model = build("cn-dsc-dr", image_size=32, iterations=r)
+        model.eval()
+        lengths = model.forward(image)
+        panels.append((r, model.last_coupling()[0], lengths[0]))
+    fig, axes = plt.subplots(1, 3, figsize=(10, 5.2), sharey=True)
+    for ax, (r, c, lengths) in zip(axes, panels):
+        im = ax.imshow(c, aspect="auto", cmap="viridis", vmin=0, vmax=max(0.5, float(c.max())))
+        ax.set_xticks(range(len(CLASSES)), [k[:3] for k in CLASSES])
+        ax.set_title(f"R = {r}: lengths max {lengths.max():.2f}", fontsize=9)
+        ax.set_xlabel("emotion capsule j")
+    axes[0].set_ylabel("primary capsule i (32 types × 1×1 grid)")
+    fig.colorbar(im, ax=axes, shrink=0.8, label="c_ij (each row sums to 1)")
+    fig.suptitle(f"Cosine routing of an untrained cn-dsc-dr (S = 32) on {what}", fontsize=10)
+    return _save(fig, "07_coupling.png")
+
+
+def dot_vs_cosine():
+    """Couplings of the chapter's toy example under dot and cosine agreement, at two prediction scales."""
+    rng = np.random.default_rng(0)
+    u_hat = rng.standard_normal((1, 6, 3, 4))
+    u_hat[0, :3, 0] = u_hat[0, 0, 0] * np.array([[1.0], [1.1], [0.9]])
+    fig, axes = plt.subplots(1, 4, figsize=(10, 2.8), sharey=True)
+    k = 0
+    for agreement in ("dot", "cosine"):
+        for scale in (1, 3):
+            _, cache = routing_forward(u_hat * scale, iterations=3, agreement=agreement)
+            ax = axes[k]
+            ax.imshow(cache["c"][0], cmap="viridis", vmin=0, vmax=1, aspect="auto")
+            for (i, j), val in np.ndenumerate(cache["c"][0]):
+                ax.text(j, i, f"{val:.2f}", ha="center", va="center", fontsize=7,
+                        color="white" if val < 0.6 else "black")
+            ax.set_title(f"{agreement}, û × {scale}", fontsize=9)
+            ax.set_xticks(range(3))
+            ax.set_xlabel("output j")
+            k += 1
+    axes[0].set_ylabel("input i")
+    fig.suptitle("Coupling coefficients after 3 iterations: dot depends on the scale of û, cosine does not",
+                 fontsize=10)
+    fig.tight_layout()
+    return _save(fig, "07_dot_vs_cosine.png")
+
+
+def margin_loss_curves():
+    """Both halves of the margin loss and their gradients against |v|; cross-entropy for comparison."""
+    lengths = np.linspace(0, 1, 201)
+    # One call per length: class 0 is the true class. [[l, 0]] isolates the true-class half (the other
+    # capsule, at 0, is below m⁻), [[1, l]] the other-class half (the true capsule, at 1, is above m⁺).
+    present = np.array([float(margin_loss_forward(np.array([[l, 0.0]]), np.array([0]))[0]) for l in lengths])
+    absent = np.array([float(margin_loss_forward(np.array([[1.0, l]]), np.array([0]))[0]) for l in lengths])
+    batch = np.stack([lengths, lengths], axis=1)                 # N rows, true class 0
+    _, cache = margin_loss_forward(batch, np.zeros(lengths.size, dtype=int))
+    grad = margin_loss_backward(cache) * lengths.size            # the loss is a mean over the batch
+    z = np.linspace(-4, 6, 201)
+    ce_grad = []
+    for margin in z:
+        _, ce_cache = softmax_cross_entropy_forward(np.array([[margin, 0.0]]), np.array([0]))
+        ce_grad.append(softmax_cross_entropy_backward(ce_cache)[0, 0])
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(11, 3.3))
+    a.plot(lengths, present, label="true class: max(0, 0.9 − |v|)²")
+    a.plot(lengths, absent, label="other class: 0.5·max(0, |v| − 0.1)²")
+    a.axvline(0.9, color="C0", ls=":", lw=1)
+    a.axvline(0.1, color="C1", ls=":", lw=1)
+    a.set(xlabel="capsule length |v|", ylabel="loss", title="Margin loss (m⁺=0.9, m⁻=0.1, λ=0.5)")
+    a.legend(fontsize=7)
+    b.plot(lengths, grad[:, 0], label="true class")
+    b.plot(lengths, grad[:, 1], label="other class")
+    b.axhline(0, color="k", lw=0.5)
+    b.set(xlabel="capsule length |v|", ylabel="∂L/∂|v|", title="Zero gradient beyond the margins")
+    b.legend(fontsize=7)
+    c.plot(z, ce_grad, color="grey")
+    c.axhline(0, color="k", lw=0.5)
+    c.set(xlabel="logit margin z_true − z_other", ylabel="∂L/∂z_true",
+          title="Cross-entropy: never exactly zero")
+    fig.tight_layout()
+    return _save(fig, "08_margin.png")
+
+
+def mobilenet_filters():
+    """The eight 3×3×3 conv1 filters of ImageNet MobileNet-v1 α = 0.25, as RGB and as seen by a grey image."""
+    if not WEIGHTS.is_file():
+        print(f"skipped 09_filters.png: {WEIGHTS} is missing")
+        return None
+    from lcn_np.mobilenet import mobilenet_frontend
+    from lcn_np.weights import load_pretrained_frontend
+    frontend, _, _ = mobilenet_frontend(32)
+    load_pretrained_frontend(frontend, WEIGHTS)
+    w = np.asarray(dict(frontend.named())["conv1"].params["w"], dtype=np.float64)   # (8, 3, 3, 3)
+    fig, axes = plt.subplots(2, 8, figsize=(10, 3.0))
+    rgb_scale = 2 * np.abs(w).max()                                  # one scale for all filters: grey = 0
+    grey_lim = np.abs(w.sum(axis=1)).max()
+    for o in range(w.shape[0]):
+        rgb = w[o].transpose(1, 2, 0)
+        axes[0, o].imshow(0.5 + rgb / rgb_scale, interpolation="nearest")
+        grey = w[o].sum(axis=0)                                      # the filter on a 3-identical-channel image
+        axes[1, o].imshow(grey, cmap="RdBu_r", vmin=-grey_lim, vmax=grey_lim, interpolation="nearest")
+        axes[0, o].set_title(f"filter {o}\n|w| = {np.linalg.norm(w[o]):.2f}", fontsize=8)
+        for ax in axes[:, o]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0, 0].set_ylabel("RGB", fontsize=8)
+    axes[1, 0].set_ylabel("sum of RGB\n(grey input)", fontsize=8)
+    fig.suptitle("MobileNet-v1 α=0.25 conv1 filters (ImageNet)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, "09_filters.png")
+
+
+def main():
+    """Write every figure of chapters 6–9 into walkthrough/figures/; returns the paths written."""
+    written = []
+    for make in (squash_curve, coupling_heatmap, dot_vs_cosine, margin_loss_curves, mobilenet_filters):
+        path = make()
+        if path is not None:
+            print("wrote", path.relative_to(ROOT))
+            written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    main()
