@@ -1,6 +1,6 @@
 """Figures for chapters 6–9 of the walkthrough (capsules, routing, margin loss, transfer learning).
 
-    python walkthrough/figures_part2.py          # from the repository root; writes walkthrough/figures/*.png
+    python walkthrough/figures_part2.py [CHECKPOINT]   # writes walkthrough/figures/*.png
 
 Every number drawn comes from the real functions of lcn_np, as in the chapters. Matplotlib is the only
 extra dependency (``pip install matplotlib``). The MobileNet filter figure needs
@@ -100,6 +100,42 @@ def coupling_heatmap():
     return _save(fig, "07_coupling.png")
 
 
+def coupling_trained(checkpoint):
+    """Coupling coefficients and lengths of a trained checkpoint for the first utterance of its test split."""
+    import json
+    from lcn_np.audio import load_audio
+    from lcn_np.features import spectrogram_image
+    from lcn_np.predict import load_model
+    from lcn_np.checkpoint import load_checkpoint
+    checkpoint = pathlib.Path(checkpoint) if checkpoint else None
+    split = checkpoint.parent / "split.json" if checkpoint else None
+    if not (checkpoint and checkpoint.is_file() and split.is_file() and CASIA.exists()):
+        print("skipped 07_coupling_trained.png: needs a CASIA checkpoint (best.npz beside its split.json)")
+        return None
+    model, classes, config = load_model(checkpoint)
+    meta = load_checkpoint(checkpoint)[2]
+    path = pathlib.Path(json.loads(split.read_text())["test"][0])
+    wave = load_audio(path if path.is_absolute() else ROOT / path)
+    lengths = model.forward(spectrogram_image(wave, config)[None])[0]
+    c = model.last_coupling()[0]                                   # (I, J)
+    order = np.lexsort((-c.max(axis=1), c.argmax(axis=1)))         # group by favourite emotion, then by certainty
+    true = path.parent.name
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw=dict(width_ratios=[3, 1]))
+    im = a.imshow(c[order].T, aspect="auto", cmap="viridis", vmin=0, interpolation="nearest")
+    a.set_yticks(range(len(classes)), classes)
+    a.set_xlabel(f"primary capsule i ({c.shape[0]}, sorted by the emotion it favours)")
+    fig.colorbar(im, ax=a, label="c_ij")
+    colours = ["C3" if k == true else "C0" for k in classes]
+    b.barh(range(len(classes)), lengths, color=colours)
+    b.set_yticks(range(len(classes)), classes)
+    b.invert_yaxis()
+    b.set(xlim=(0, 1), xlabel="capsule length |v_j|", title=f"true: {true}", )
+    a.set_title(f"{model.variant} trained on CASIA (epoch {meta['epoch']}, test UA {100 * meta['best']['ua']:.1f} %), "
+                f"test utterance {path.parent.parent.name}/{true}/{path.name}", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, "07_coupling_trained.png")
+
+
 def dot_vs_cosine():
     """Couplings of the chapter's toy example under dot and cosine agreement, at two prediction scales."""
     rng = np.random.default_rng(0)
@@ -190,10 +226,15 @@ def mobilenet_filters():
     return _save(fig, "09_filters.png")
 
 
-def main():
-    """Write every figure of chapters 6–9 into walkthrough/figures/; returns the paths written."""
+def main(checkpoint=None):
+    """Write every figure of chapters 6–9 into walkthrough/figures/; returns the paths written.
+
+    checkpoint: a cn-dsc-dr/lcn checkpoint trained on CASIA (best.npz with its split.json beside it) for
+    07_coupling_trained.png; that figure is skipped (the committed one kept) without it.
+    """
     written = []
-    for make in (squash_curve, coupling_heatmap, dot_vs_cosine, margin_loss_curves, mobilenet_filters):
+    for make in (squash_curve, coupling_heatmap, lambda: coupling_trained(checkpoint), dot_vs_cosine,
+                 margin_loss_curves, mobilenet_filters):
         path = make()
         if path is not None:
             print("wrote", path.relative_to(ROOT))
@@ -202,4 +243,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    main(sys.argv[1] if len(sys.argv) > 1 else None)
