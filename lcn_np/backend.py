@@ -52,7 +52,6 @@ def set_device(name):
 
 def get_device():
     """The current device name, from :func:`set_device` or else ``$LCN_DEVICE`` (default ``'cpu'``)."""
-    global _device
     if _device is None:
         set_device(os.environ.get("LCN_DEVICE", "cpu").strip().lower() or "cpu")
     return _device

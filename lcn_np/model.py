@@ -29,7 +29,7 @@ Choices the paper leaves open, and ours:
 import numpy
 
 from .backend import to_numpy, xp
-from .layers import (BatchNorm2d, CapsuleLayer, CapsuleLength, Dropout, GlobalAvgPool, Linear, MaxPool2d,
+from .layers import (CapsuleLayer, CapsuleLength, Dropout, GlobalAvgPool, Linear, MaxPool2d,
                      PrimaryCapsules, Sequential, conv_block, dsc_block)
 
 VARIANTS = ("cnn", "cn", "cn-dsc", "cn-dsc-dr", "cn-dsc-pm", "lcn")

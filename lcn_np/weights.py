@@ -18,7 +18,7 @@ import urllib.request
 
 import numpy
 
-from .backend import xp
+from .backend import array_module, xp
 
 MOBILENET_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
 KNOWN = {"mobilenet_v1_0.25": ("mobilenet_v1_0.25_224_imagenet_notop.h5", "mobilenet_2_5_224_tf_no_top.h5")}
@@ -144,8 +144,9 @@ def fold_batchnorm(w, b, gamma, beta, mean, var, eps=1e-3):
     where s scales output channel o — axis 0 in every layout we use: conv (Cout, Cin, kh, kw),
     depthwise (C, 1, kh, kw), pointwise (Cout, Cin, 1, 1).  Returns (w', b').
     """
-    s = gamma / numpy.sqrt(var + eps)
-    b = numpy.zeros_like(mean) if b is None else b
+    xp = array_module(w)
+    s = gamma / xp.sqrt(var + eps)
+    b = xp.zeros_like(mean) if b is None else b
     return w * s.reshape(-1, *([1] * (w.ndim - 1))), (b - mean) * s + beta
 
 
@@ -158,7 +159,8 @@ def dsc_from_conv(w):
     we split σ₁ evenly: P[:, c] = sqrt(σ₁)·u₁, D[c] = sqrt(σ₁)·v₁.
 
     w: (Cout, Cin, k, k) → (depthwise (Cin, 1, k, k), pointwise (Cout, Cin, 1, 1), relative error
-    ‖w − P·D‖ / ‖w‖).
+    ‖w − P·D‖ / ‖w‖). A one-off conversion of weights, done in float64 NumPy on the CPU (move the result
+    with ``backend.to_device``).
     """
     w = numpy.asarray(w, dtype=numpy.float64)
     Cout, Cin, kh, kw = w.shape

@@ -3,7 +3,8 @@
     python walkthrough/make_figures.py [--checkpoint runs/casia-lcn/best.npz]
 
 Figures that need CASIA or the ImageNet weights use ../shared when it exists and fall back to the
-synthetic corpus (or are skipped) otherwise; the coupling figure uses a trained checkpoint if given.
+synthetic corpus (or are skipped) otherwise. Chapters 6–9's figures come from figures_part2.py, which
+draws the trained-model coupling figure only when given a checkpoint.
 """
 
 import argparse
@@ -22,7 +23,6 @@ HERE = pathlib.Path(__file__).resolve().parent
 FIG = HERE / "figures"
 SHARED = HERE.parent.parent / "shared"
 CASIA = SHARED / "data" / "casia"
-WEIGHTS = SHARED / "weights" / "mobilenet_v1_0.25_224_imagenet_notop.h5"
 
 
 def save(fig, name):
@@ -88,64 +88,6 @@ def table1_bars():
     save(fig, "04_table1.png")
 
 
-def squash_curve():
-    n = np.linspace(0, 5, 400)
-    length = n ** 2 / (1 + n ** 2)
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.plot(n, length, label="|v| = |s|²/(1+|s|²)")
-    ax.plot(n, 2 * n / (1 + n ** 2) ** 2, label="d|v|/d|s|")
-    ax.set(xlabel="|s|", title="squash")
-    ax.legend()
-    save(fig, "06_squash.png")
-
-
-def coupling(checkpoint):
-    from lcn_np.audio import load_audio
-    if checkpoint and pathlib.Path(checkpoint).exists():
-        from lcn_np.predict import load_model
-        model, classes, config = load_model(checkpoint)
-        note = f"trained ({pathlib.Path(checkpoint).parent.name})"
-    else:
-        from lcn_np.model import build
-        model, classes, config = build("lcn", image_size=64), CLASSES, FeatureConfig(image_size=64)
-        model.eval()
-        note = "untrained"
-    wave = load_audio(CASIA / "wangzhe" / "happy" / "210.wav") if CASIA.exists() else make_corpus(1, 1).waves[2]
-    lengths = model.forward(spectrogram_image(wave, config)[None])
-    c = model.last_coupling()[0]                        # (I, J)
-    order = np.argsort(c.argmax(axis=1) * 10 + c.max(axis=1))
-    fig, ax = plt.subplots(figsize=(7, 3))
-    ax.imshow(c[order].T, aspect="auto", cmap="viridis")
-    ax.set(yticks=range(len(classes)), yticklabels=classes, xlabel="primary capsule (sorted)",
-           title=f"coupling coefficients, {note}; lengths " + " ".join(f"{v:.2f}" for v in lengths[0]))
-    save(fig, "07_coupling.png")
-
-
-def margin_curves():
-    v = np.linspace(0, 1, 200)
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.plot(v, np.maximum(0, 0.9 - v) ** 2, label="true class: max(0, 0.9 − |v|)²")
-    ax.plot(v, 0.5 * np.maximum(0, v - 0.1) ** 2, label="other classes: 0.5·max(0, |v| − 0.1)²")
-    ax.set(xlabel="capsule length |v|", ylabel="loss")
-    ax.legend(fontsize=8)
-    save(fig, "08_margin.png")
-
-
-def first_layer_filters():
-    if not WEIGHTS.exists():
-        print("skipped 09_filters.png: no ImageNet weights at", WEIGHTS)
-        return
-    from lcn_np.weights import read_keras_h5
-    k = read_keras_h5(WEIGHTS)["conv1/kernel"]            # (3, 3, 3, 8)
-    fig, axes = plt.subplots(1, 8, figsize=(10, 1.6))
-    for i, ax in enumerate(axes):
-        f = k[:, :, :, i]
-        ax.imshow((f - f.min()) / (f.max() - f.min() + 1e-12), interpolation="nearest")
-        ax.axis("off")
-    fig.suptitle("MobileNet-v1 α=0.25 conv1 filters (ImageNet), as RGB")
-    save(fig, "09_filters.png")
-
-
 def learning_curves():
     results = sorted((HERE / "results").glob("casia-*.json"))
     if not results:
@@ -167,11 +109,17 @@ def main(argv=None):
     window_and_frames()
     six_emotions()
     table1_bars()
-    squash_curve()
-    coupling(args.checkpoint)
-    margin_curves()
-    first_layer_filters()
     learning_curves()
+    part2().main(args.checkpoint if pathlib.Path(args.checkpoint).exists() else None)   # chapters 6–9
+
+
+def part2():
+    """walkthrough/figures_part2.py: the figures of chapters 6–9 (squash, routing, margin loss, filters)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("figures_part2", HERE / "figures_part2.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":
