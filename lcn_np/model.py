@@ -140,9 +140,9 @@ class Model:
                 total_p, total_f = total_p + p, total_f + f
         self.train()
         lines = [f"{self.variant}: input (3, {size}, {size})",
-                 f"{'layer':30s} {'what':44s} {'output':>18s} {'params':>10s} {'MFLOPs':>9s}"]
-        lines += [f"{n:30s} {w[:44]:44s} {str(s):>18s} {p:10,d} {f:9.2f}" for n, w, s, p, f in rows]
-        lines.append(f"{'total':30s} {'':44s} {'':>18s} {total_p:10,d} {total_f / 1e6:9.2f}")
+                 f"{'layer':30s} {'what':52s} {'output':>18s} {'params':>10s} {'MFLOPs':>9s}"]
+        lines += [f"{n:30s} {w[:52]:52s} {str(s):>18s} {p:10,d} {f:9.2f}" for n, w, s, p, f in rows]
+        lines.append(f"{'total':30s} {'':52s} {'':>18s} {total_p:10,d} {total_f / 1e6:9.2f}")
         return "\n".join(lines)
 
     @staticmethod
