@@ -11,7 +11,8 @@
   image (an all-silent file) becomes all −1 without a division by zero.
 - Fitting to S×S: the frequency bins are resampled to S rows by linear interpolation (low frequencies
   at the bottom, as in a picture of a spectrogram), and the *whole* utterance is resized to S columns.
-  Our measurements on CASIA: resizing the whole utterance beat cropping S frames by a wide margin —
+  The project's earlier measurements on CASIA (before this code): resizing the whole utterance beat
+  cropping S frames by a wide margin —
   a crop throws away most of a 2-second sentence at S = 64.
 - Three channels: identical copies. The ImageNet front end expects 3 channels; a colormap would add no
   information (it is a fixed function of the same value) but would make the first layer learn to undo
