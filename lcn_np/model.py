@@ -77,10 +77,14 @@ class Model:
     def layer(self, name):
         return dict(self.body.layers)[name]
 
+    training = True
+
     def train(self):
+        self.training = True
         self.body.train()
 
     def eval(self):
+        self.training = False
         self.body.eval()
 
     # -- parameters and state ---------------------------------------------------------------------
@@ -112,6 +116,8 @@ class Model:
             value = numpy.asarray(state[key])
             if value.shape != tuple(store[k].shape):
                 raise ValueError(f"{key}: expected shape {tuple(store[k].shape)}, found {value.shape}")
+            if not numpy.isfinite(value).all():
+                raise ValueError(f"{key}: contains NaN or inf; the checkpoint is damaged or its run diverged")
             store[k][...] = xp().asarray(value, dtype=store[k].dtype)
 
     def last_coupling(self):
@@ -126,7 +132,8 @@ class Model:
         """Per layer: output shape (one example), parameters and MFLOPs (2 × multiply-adds)."""
         size = self.config["image_size"]
         x = xp().zeros((2, 3, size, size), dtype=self.config["dtype"])
-        self.eval()
+        was_training = self.training
+        self.eval()                       # BatchNorm must not update its running statistics here
         rows, total_p, total_f = [], 0, 0.0
         for name, layer in self.body.layers:
             leaves = list(layer.named(name + ".")) if isinstance(layer, Sequential) else [(name, layer)]
@@ -138,7 +145,8 @@ class Model:
                 f = self._flops(leaf, x)
                 rows.append((leaf_name, repr(leaf), tuple(x.shape[1:]), p, f / 1e6))
                 total_p, total_f = total_p + p, total_f + f
-        self.train()
+        if was_training:
+            self.train()
         lines = [f"{self.variant}: input (3, {size}, {size})",
                  f"{'layer':30s} {'what':52s} {'output':>18s} {'params':>10s} {'MFLOPs':>9s}"]
         lines += [f"{n:30s} {w[:52]:52s} {str(s):>18s} {p:10,d} {f:9.2f}" for n, w, s, p, f in rows]

@@ -101,3 +101,14 @@ def test_unknown_variant_and_pretrained_on_wrong_variant():
         build("capsnet")
     with pytest.raises(ValueError, match="--pretrained needs a variant"):
         build("cn-dsc", pretrained="x.h5")
+
+
+def test_summary_keeps_eval_mode_and_nan_weights_are_refused():
+    model = build("cn-dsc-dr", 6, 32, **TINY)
+    model.eval()
+    model.summary()
+    assert not model.training and not dict(model.body.named())["frontend.block1.dw_bn"].training
+    state = model.state_dict()
+    state["digit.W"][0, 0, 0, 0] = numpy.nan
+    with pytest.raises(ValueError, match="digit.W: contains NaN"):
+        model.load_state_dict(state)
