@@ -1,14 +1,12 @@
 """lcn_np: the Lightweight Capsule Network for speech emotion recognition, written by hand in NumPy/CuPy.
 
-Read the package in the order data flows through it:
-    backend     — NumPy or CuPy, chosen in one place
-    signal      — the power spectrogram (STFT) and its gradient
-    conv        — standard, depthwise and pointwise convolution
-    pooling, activations, normalization, linear
-    capsules    — squash, capsule predictions, dynamic routing, capsule lengths
-    losses      — margin loss, softmax cross-entropy
-    ops         — every forward/backward pair above, in one import
-    gradcheck   — finite-difference gradient checks
+Three parts, read in the order data flows through them:
+    data/       from files to arrays — audio, corpora, the synthetic corpus, spectrogram images,
+                augmentation, splits
+    ops/        the lesson — every hand-written forward/backward pair, one import: ``from lcn_np import ops``
+    the rest    backend (NumPy or CuPy, chosen in one place), gradcheck, layers and model (mobilenet),
+                optim, weights and checkpoint, metrics and progress; the commands train, predict, bench,
+                grade (``python -m lcn_np`` lists them)
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

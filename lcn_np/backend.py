@@ -5,7 +5,7 @@ Ops never name ``numpy`` directly. They ask their input which library it belongs
     xp = array_module(x)      # numpy for a NumPy array, cupy for a CuPy array
 
 so one body of code runs on the CPU and on the GPU. What the *model* allocates (weights, batches)
-comes from :func:`xp`, the library of the current device, set by the environment variable
+comes from :func:`device_module`, the library of the current device, set by the environment variable
 ``LCN_DEVICE=cpu|gpu`` or by :func:`set_device`.
 """
 
@@ -57,7 +57,7 @@ def get_device():
     return _device
 
 
-def xp():
+def device_module():
     """The array library of the current device: ``numpy`` or ``cupy``."""
     return _import_cupy() if get_device() == "gpu" else numpy
 
@@ -82,7 +82,7 @@ def array_module(*arrays):
 
 def to_device(a, dtype=None):
     """Copy ``a`` onto the current device (no copy when it is already there and of that dtype)."""
-    return xp().asarray(a, dtype=dtype)
+    return device_module().asarray(a, dtype=dtype)
 
 
 def to_numpy(a):

@@ -165,9 +165,9 @@ def torch_network(variant, image_size, n_classes=6):
     if variant == "cnn":
         net = nn.Sequential(front, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.5), nn.Linear(128, n_classes))
         return net, lambda x: net(x)
+    from .model import primary_capsule_grid
     grid = image_size // 4
-    k = min(9, grid)
-    n_grid = (grid - k) // 2 + 1
+    k, n_grid = primary_capsule_grid(grid)
     primary = (nn.Sequential(nn.Conv2d(128, 256, k, 2)) if variant == "cn" else
                nn.Sequential(nn.Conv2d(128, 128, k, 2, groups=128, bias=False), nn.Conv2d(128, 256, 1)))
     W = nn.Parameter(torch.randn(32 * n_grid * n_grid, n_classes, 16, 8) * 0.01)
@@ -186,8 +186,6 @@ def torch_network(variant, image_size, n_classes=6):
 
 
 def bench_train(args):
-    from .losses import margin_loss_backward, margin_loss_forward, softmax_cross_entropy_backward, \
-        softmax_cross_entropy_forward
     from .model import build
     from .optim import Adam
     try:
@@ -205,12 +203,10 @@ def bench_train(args):
             opt = Adam(model.parameters, lr=1e-3, weight_decay=1e-2)
             x = rng.standard_normal((args.batch_size, 3, size, size)).astype(numpy.float32)
             y = rng.integers(0, 6, args.batch_size)
-            fwd, bwd = ((margin_loss_forward, margin_loss_backward) if model.loss == "margin"
-                        else (softmax_cross_entropy_forward, softmax_cross_entropy_backward))
 
             def step():
-                loss, cache = fwd(model.forward(x), y)
-                model.backward(bwd(cache))
+                loss, cache = model.loss_forward(model.forward(x), y)
+                model.backward(model.loss_backward(cache))
                 opt.step()
             step()
             tracemalloc.start()

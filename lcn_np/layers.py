@@ -3,8 +3,10 @@
 Every layer has ``params`` and ``grads`` (dicts with the same keys), ``buffers`` (state that is saved
 but not trained, such as BatchNorm's running statistics), a ``training`` flag, and
 
-    out = layer.forward(x)        # keeps the op's cache
-    dx  = layer.backward(dout)    # fills layer.grads, returns the gradient for the layer below
+    out = layer.forward(x)                 # keeps the op's cache
+    dx  = layer.backward(dout)             # fills layer.grads, returns the gradient for the layer below
+    layer.output_shape((N, C, H, W))       # the shape forward would return, without running it
+    layer.flops((N, C, H, W))              # 2 × multiply-adds per example, for layers that compute
 
 A :class:`Sequential` runs its layers forward and walks them in reverse for the backward pass.
 There is no autograd engine: every gradient is one of the backward functions you can read.
@@ -13,18 +15,19 @@ Initialisation (written out, seeded by a ``numpy.random.Generator``):
 - convolutions followed by ReLU: He / Kaiming normal, std = sqrt(2 / fan_in);
 - linear layers: Glorot uniform, limit = sqrt(6 / (fan_in + fan_out));
 - BatchNorm: γ = 1, β = 0;
-- capsule transformation matrices W (I, J, Dout, Din): normal with std = init_scale·J/sqrt(I·Dout) — see
+- capsule transformation matrices w (I, J, Dout, Din): normal with std = init_scale·J/sqrt(I·Dout) — see
   :class:`CapsuleLayer` for why a too-small scale trains to chance.
 """
 
 import numpy
 
 from . import ops
-from .backend import xp as current_xp
+from .backend import array_module, device_module, to_numpy
 
 
 def _param(value, dtype):
-    return current_xp().asarray(value, dtype=dtype)
+    """A new parameter on the current device (NumPy or CuPy)."""
+    return device_module().asarray(value, dtype=dtype)
 
 
 class Layer:
@@ -43,10 +46,52 @@ class Layer:
 
     def zero_grads(self):
         for k, v in self.params.items():
-            self.grads[k] = current_xp().zeros_like(v)
+            self.grads[k] = array_module(v).zeros_like(v)
+
+    def output_shape(self, in_shape):
+        return tuple(in_shape)
+
+    # -- layers inside layers, and everything they hold ----------------------------------------------
+    def children(self):
+        """(name, layer) pairs of the layers this one is made of; a leaf has none."""
+        return []
+
+    def named(self, prefix=""):
+        """(qualified name, leaf layer) pairs, depth first, in the order the forward pass runs them."""
+        for name, layer in self.children():
+            if layer.children():
+                yield from layer.named(f"{prefix}{name}.")
+            else:
+                yield f"{prefix}{name}", layer
 
     def n_parameters(self):
+        if self.children():
+            return sum(leaf.n_parameters() for _, leaf in self.named())
         return int(sum(v.size for v in self.params.values()))
+
+    def state_dict(self):
+        """name → NumPy copy of every parameter and buffer, e.g. 'block1.dw.w', 'block1.dw_bn.running_mean'."""
+        return {f"{name}.{k}": to_numpy(v).copy() for name, leaf in self.named()
+                for k, v in list(leaf.params.items()) + list(leaf.buffers.items())}
+
+    def load_state_dict(self, state, source="state"):
+        """Copy arrays into the parameters and buffers in place — the one place this is done.
+
+        Missing or unexpected names, a shape mismatch, or NaN/inf is a ``ValueError`` naming ``source``.
+        """
+        slots = {f"{name}.{k}": (store, k) for name, leaf in self.named()
+                 for store in (leaf.params, leaf.buffers) for k in store}
+        missing, extra = sorted(set(slots) - set(state)), sorted(set(state) - set(slots))
+        if missing or extra:
+            raise ValueError(f"{source} does not fit this model: missing {missing[:5]}"
+                             f"{'…' if len(missing) > 5 else ''}, unexpected {extra[:5]}{'…' if len(extra) > 5 else ''}")
+        for key, (store, k) in slots.items():
+            value = numpy.asarray(state[key])
+            if value.shape != tuple(store[k].shape):
+                raise ValueError(f"{source}: {key}: expected shape {tuple(store[k].shape)}, found {value.shape}")
+            if not numpy.isfinite(value).all():
+                raise ValueError(f"{source}: {key} contains NaN or inf; the file is damaged or its run diverged")
+            store[k][...] = array_module(store[k]).asarray(value, dtype=store[k].dtype)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -75,10 +120,15 @@ class Conv2d(Layer):
             self.grads["b"] = db
         return dx
 
-    def flops(self, out_shape):
+    def output_shape(self, in_shape):
+        N, _, H, W = in_shape
+        return (N, self.shape[0]) + ops.output_size(H, W, self.shape[2], self.shape[3], self.stride, self.padding)
+
+    def flops(self, in_shape):
         """Multiply-adds × 2 per example."""
         cout, cin, kh, kw = self.shape
-        return 2 * cin * kh * kw * cout * out_shape[-1] * out_shape[-2]
+        Ho, Wo = self.output_shape(in_shape)[2:]
+        return 2 * cin * kh * kw * cout * Ho * Wo
 
     def __repr__(self):
         cout, cin, k, _ = self.shape
@@ -109,9 +159,14 @@ class DepthwiseConv2d(Layer):
             self.grads["b"] = db
         return dx
 
-    def flops(self, out_shape):
+    def output_shape(self, in_shape):
+        N, C, H, W = in_shape
+        return (N, C) + ops.output_size(H, W, self.shape[2], self.shape[3], self.stride, self.padding)
+
+    def flops(self, in_shape):
         c, _, kh, kw = self.shape
-        return 2 * c * kh * kw * out_shape[-1] * out_shape[-2]
+        Ho, Wo = self.output_shape(in_shape)[2:]
+        return 2 * c * kh * kw * Ho * Wo
 
     def __repr__(self):
         return f"DepthwiseConv2d({self.shape[0]}, {self.shape[2]}×{self.shape[3]}, stride {self.stride})"
@@ -139,8 +194,12 @@ class PointwiseConv2d(Layer):
             self.grads["b"] = db
         return dx
 
-    def flops(self, out_shape):
-        return 2 * self.shape[0] * self.shape[1] * out_shape[-1] * out_shape[-2]
+    def output_shape(self, in_shape):
+        N, _, H, W = in_shape
+        return (N, self.shape[0], H, W)
+
+    def flops(self, in_shape):
+        return 2 * self.shape[0] * self.shape[1] * in_shape[-1] * in_shape[-2]
 
     def __repr__(self):
         return f"PointwiseConv2d({self.shape[1]}→{self.shape[0]})"
@@ -200,6 +259,10 @@ class MaxPool2d(Layer):
     def backward(self, dout):
         return ops.maxpool2d_backward(dout, self.cache)
 
+    def output_shape(self, in_shape):
+        N, C, H, W = in_shape
+        return (N, C) + ops.output_size(H, W, self.size, self.size, self.stride)
+
     def __repr__(self):
         return f"MaxPool2d({self.size}×{self.size}, stride {self.stride})"
 
@@ -211,6 +274,9 @@ class GlobalAvgPool(Layer):
 
     def backward(self, dout):
         return ops.global_avgpool_backward(dout, self.cache)
+
+    def output_shape(self, in_shape):
+        return tuple(in_shape[:2])
 
 
 class Dropout(Layer):
@@ -225,7 +291,7 @@ class Dropout(Layer):
             self.cache = None
             return x
         keep = self.rng.random(x.shape) >= self.p
-        self.cache = current_xp().asarray(keep / (1 - self.p), dtype=x.dtype)
+        self.cache = array_module(x).asarray(keep / (1 - self.p), dtype=x.dtype)
         return x * self.cache
 
     def backward(self, dout):
@@ -251,7 +317,10 @@ class Linear(Layer):
         dx, self.grads["w"], self.grads["b"] = ops.linear_backward(dout, self.cache)
         return dx
 
-    def flops(self, out_shape):
+    def output_shape(self, in_shape):
+        return (in_shape[0], self.params["w"].shape[0])
+
+    def flops(self, in_shape):
         return 2 * self.params["w"].size
 
 
@@ -272,6 +341,14 @@ class Sequential(Layer):
             dout = layer.backward(dout)
         return dout
 
+    def output_shape(self, in_shape):
+        for _, layer in self.layers:
+            in_shape = layer.output_shape(in_shape)
+        return in_shape
+
+    def children(self):
+        return self.layers
+
     def train(self):
         for _, layer in self.layers:
             layer.train()
@@ -279,20 +356,6 @@ class Sequential(Layer):
     def eval(self):
         for _, layer in self.layers:
             layer.eval()
-
-    def named(self, prefix=""):
-        """(qualified name, leaf layer) pairs, depth first."""
-        for name, layer in self.layers:
-            full = f"{prefix}{name}"
-            if isinstance(layer, Sequential):
-                yield from layer.named(full + ".")
-            elif isinstance(getattr(layer, "conv", None), Sequential):     # PrimaryCapsules
-                yield from layer.conv.named(full + ".")
-            else:
-                yield full, layer
-
-    def n_parameters(self):
-        return sum(layer.n_parameters() for _, layer in self.named())
 
 
 def dsc_block(cin, cout, stride=1, rng=None, dtype="float32"):
@@ -336,7 +399,7 @@ class PrimaryCapsules(Layer):
     def forward(self, x):
         y = self.conv.forward(x)                                        # (N, T·D, Ho, Wo)
         N, _, Ho, Wo = y.shape
-        self.grid = (Ho, Wo)
+        self.grid = (Ho, Wo)                                            # of the last forward pass
         u = y.reshape(N, self.n_types, self.dim, Ho, Wo).transpose(0, 1, 3, 4, 2).reshape(N, -1, self.dim)
         out, self.cache = ops.squash_forward(u)
         return out
@@ -346,7 +409,7 @@ class PrimaryCapsules(Layer):
         N = du.shape[0]
         Ho, Wo = self.grid
         dy = du.reshape(N, self.n_types, Ho, Wo, self.dim).transpose(0, 1, 4, 2, 3).reshape(N, -1, Ho, Wo)
-        return self.conv.backward(current_xp().ascontiguousarray(dy))
+        return self.conv.backward(array_module(dy).ascontiguousarray(dy))
 
     def train(self):
         self.conv.train()
@@ -354,21 +417,35 @@ class PrimaryCapsules(Layer):
     def eval(self):
         self.conv.eval()
 
+    def children(self):
+        return self.conv.layers
+
+    def output_shape(self, in_shape):
+        N, _, Ho, Wo = self.conv.output_shape(in_shape)
+        return (N, self.n_types * Ho * Wo, self.dim)
+
+    def flops(self, in_shape):
+        total = 0
+        for _, conv in self.conv.layers:
+            total += conv.flops(in_shape)
+            in_shape = conv.output_shape(in_shape)
+        return total
+
     def __repr__(self):
         return f"PrimaryCapsules({self.n_types} types × {self.dim}-D)"
 
 
 class CapsuleLayer(Layer):
-    """Emotion capsules: predictions û = W u, then dynamic routing (dot or cosine agreement).
+    """Emotion capsules: predictions û = w u, then dynamic routing (dot or cosine agreement).
 
-    u: (N, I, Din) → v: (N, J, Dout).  W: (I, J, Dout, Din).
+    u: (N, I, Din) → v: (N, J, Dout).  w: (I, J, Dout, Din), Sabour et al.'s W_ij.
 
     Init scale. At the first iteration the coupling is uniform (c = 1/J), so s_j = (1/J)·Σ_i û_j|i is a
     sum of I predictions of random direction: |s_j| ≈ sqrt(I)·|û|/J, with |û| ≈ std·sqrt(Dout)·|u| and
-    |u| ≤ 1 after squash. A fixed std makes the start depend on I: W ~ N(0, 0.01²), as often copied
+    |u| ≤ 1 after squash. A fixed std makes the start depend on I: w ~ N(0, 0.01²), as often copied
     from CapsNet code, gives lengths near 1e-3 for a few hundred inputs — the margin loss's gradient
     through squash (∝ |s| near 0) vanishes and training sits at chance — while std ~ 0.5 saturates
-    every length at 0.999 (squash's gradient vanishes there too). We draw W with
+    every length at 0.999 (squash's gradient vanishes there too). We draw w with
 
         std = init_scale · J / sqrt(I · Dout)        so that |s_j| ≈ init_scale at the start,
 
@@ -389,25 +466,33 @@ class CapsuleLayer(Layer):
         if init_scale is None:
             init_scale = 1.0 if agreement == "dot" else 0.25
         std = init_scale * n_out / (n_in * dim_out) ** 0.5
-        self.params["W"] = _param(rng.normal(0, std, (n_in, n_out, dim_out, dim_in)), dtype)
+        self.params["w"] = _param(rng.normal(0, std, (n_in, n_out, dim_out, dim_in)), dtype)
         self.zero_grads()
 
     def forward(self, u):
-        u_hat, self.predict_cache = ops.capsule_predict_forward(u, self.params["W"])
+        u_hat, self.predict_cache = ops.capsule_predict_forward(u, self.params["w"])
         v, self.cache = ops.routing_forward(u_hat, self.iterations, self.agreement)
         return v
 
     def backward(self, dout):
         du_hat = ops.routing_backward(dout, self.cache)
-        du, self.grads["W"] = ops.capsule_predict_backward(du_hat, self.predict_cache)
+        du, self.grads["w"] = ops.capsule_predict_backward(du_hat, self.predict_cache)
         return du
 
-    def flops(self, out_shape):
-        I, J, Do, Di = self.params["W"].shape
+    def coupling(self):
+        """Coupling coefficients (N, I, J) of the last routing iteration of the last forward pass."""
+        return ops.routing_coupling(self.cache)
+
+    def output_shape(self, in_shape):
+        I, J, Do, Di = self.params["w"].shape
+        return (in_shape[0], J, Do)
+
+    def flops(self, in_shape):
+        I, J, Do, Di = self.params["w"].shape
         return 2 * I * J * Do * Di + 2 * self.iterations * 2 * I * J * Do
 
     def __repr__(self):
-        I, J, Do, Di = self.params["W"].shape
+        I, J, Do, Di = self.params["w"].shape
         return f"CapsuleLayer({I}×{Di}-D → {J}×{Do}-D, {self.iterations} iterations, {self.agreement})"
 
 
@@ -418,3 +503,6 @@ class CapsuleLength(Layer):
 
     def backward(self, dout):
         return ops.capsule_length_backward(dout, self.cache)
+
+    def output_shape(self, in_shape):
+        return tuple(in_shape[:2])

@@ -58,7 +58,5 @@ def mobilenet_frontend(image_size, n_blocks=None, alpha=0.25, rng=None, dtype="f
                    (f"conv_pw_{k}", PointwiseConv2d(c, cout, rng=rng, dtype=dtype)),
                    (f"conv_pw_{k}_bn", BatchNorm2d(cout, eps=1e-3, dtype=dtype)), (f"conv_pw_{k}_relu", ReLU6())]
         c = cout
-    size = image_size
-    for s in [2] + [s for _, s in BLOCKS[:K]]:
-        size = (size + (1 if s == 2 else 2) - 3) // s + 1
-    return Sequential(layers), c, size
+    frontend = Sequential(layers)
+    return frontend, c, frontend.output_shape((1, 3, image_size, image_size))[2]

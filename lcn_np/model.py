@@ -28,7 +28,7 @@ Choices the paper leaves open, and ours:
 
 import numpy
 
-from .backend import to_numpy, xp
+from . import ops
 from .layers import (CapsuleLayer, CapsuleLength, Dropout, GlobalAvgPool, Linear, MaxPool2d,
                      PrimaryCapsules, Sequential, conv_block, dsc_block)
 
@@ -36,20 +36,32 @@ VARIANTS = ("cnn", "cn", "cn-dsc", "cn-dsc-dr", "cn-dsc-pm", "lcn")
 PRETRAINED_VARIANTS = ("cn-dsc-pm", "lcn")
 
 
-def table1_frontend(separable, channels=(64, 128), rng=None, dtype="float32"):
-    """The paper's Table 1 front end (or its standard-convolution twin for `cn`/`cnn`); divides H, W by 4."""
+LOSSES = {"margin": (ops.margin_loss_forward, ops.margin_loss_backward),
+          "cross_entropy": (ops.softmax_cross_entropy_forward, ops.softmax_cross_entropy_backward)}
+
+
+def table1_frontend(separable, image_size=64, channels=(64, 128), rng=None, dtype="float32"):
+    """The paper's Table 1 front end (or its standard-convolution twin for `cn`/`cnn`).
+
+    Returns (Sequential, output channels, output map size) — the same kind of answer as
+    :func:`lcn_np.mobilenet.mobilenet_frontend`. The two max-pools divide the image side by 4.
+    """
     block = dsc_block if separable else conv_block
     c1, c2 = channels
-    return Sequential([
+    frontend = Sequential([
         ("block1", block(3, c1, rng=rng, dtype=dtype)), ("block2", block(c1, c1, rng=rng, dtype=dtype)),
         ("pool1", MaxPool2d(2, 2)),
         ("block3", block(c1, c2, rng=rng, dtype=dtype)), ("block4", block(c2, c2, rng=rng, dtype=dtype)),
         ("pool2", MaxPool2d(2, 2)),
-    ]), c2, image_size_after(4)
+    ])
+    return frontend, c2, frontend.output_shape((1, 3, image_size, image_size))[2]
 
 
-def image_size_after(factor):
-    return lambda size: size // factor
+def primary_capsule_grid(grid, kernel=9, stride=2):
+    """(kernel, capsule grid side) of the primary capsules on a grid×grid map: a 9×9 stride-2 convolution,
+    its kernel shrunk to the map when the map is smaller than 9. The one place this choice is made."""
+    kernel = min(kernel, grid)
+    return kernel, ops.output_size(grid, grid, kernel, kernel, stride)[0]
 
 
 class Model:
@@ -61,6 +73,7 @@ class Model:
     def __init__(self, variant, frontend, head, config):
         self.variant, self.config = variant, config
         self.loss = "cross_entropy" if variant == "cnn" else "margin"
+        self.loss_forward, self.loss_backward = LOSSES[self.loss]
         self.body = Sequential([("frontend", frontend)] + head)
 
     # -- the two passes ---------------------------------------------------------------------------
@@ -98,75 +111,41 @@ class Model:
 
     def state_dict(self):
         """name → NumPy array of every parameter and buffer (BatchNorm running statistics)."""
-        state = {}
-        for name, layer in self.body.named():
-            for k, v in list(layer.params.items()) + list(layer.buffers.items()):
-                state[f"{name}.{k}"] = to_numpy(v).copy()
-        return state
+        return self.body.state_dict()
 
-    def load_state_dict(self, state):
-        """Copy arrays into the model in place; missing/extra keys or a shape mismatch is an error."""
-        slots = {f"{name}.{k}": (store, k) for name, layer in self.body.named()
-                 for store in (layer.params, layer.buffers) for k in store}
-        missing, extra = sorted(set(slots) - set(state)), sorted(set(state) - set(slots))
-        if missing or extra:
-            raise ValueError(f"state does not fit this {self.variant} model: missing {missing[:5]}"
-                             f"{'…' if len(missing) > 5 else ''}, unexpected {extra[:5]}{'…' if len(extra) > 5 else ''}")
-        for key, (store, k) in slots.items():
-            value = numpy.asarray(state[key])
-            if value.shape != tuple(store[k].shape):
-                raise ValueError(f"{key}: expected shape {tuple(store[k].shape)}, found {value.shape}")
-            if not numpy.isfinite(value).all():
-                raise ValueError(f"{key}: contains NaN or inf; the checkpoint is damaged or its run diverged")
-            store[k][...] = xp().asarray(value, dtype=store[k].dtype)
+    def load_state_dict(self, state, source=None):
+        """Copy arrays into the model in place; missing/extra keys, a shape mismatch or NaN is an error."""
+        self.body.load_state_dict(state, source or f"the state of this {self.variant} model")
 
     def last_coupling(self):
         """Coupling coefficients (N, I, J) of the last routing iteration of the last forward pass."""
         digit = dict(self.body.layers).get("digit")
         if digit is None or digit.cache is None:
             raise ValueError("no routing has run yet (or this variant has no capsules)")
-        return digit.cache["c"]
+        return digit.coupling()
 
     # -- a table for people -----------------------------------------------------------------------
     def summary(self):
-        """Per layer: output shape (one example), parameters and MFLOPs (2 × multiply-adds)."""
+        """Per layer: output shape (one example), parameters and MFLOPs (2 × multiply-adds).
+
+        Shapes come from each layer's ``output_shape``: nothing runs, so nothing (BatchNorm's running
+        statistics, the last caches) changes."""
         size = self.config["image_size"]
-        x = xp().zeros((2, 3, size, size), dtype=self.config["dtype"])
-        was_training = self.training
-        self.eval()                       # BatchNorm must not update its running statistics here
+        shape = (1, 3, size, size)
         rows, total_p, total_f = [], 0, 0.0
         for name, layer in self.body.layers:
-            leaves = list(layer.named(name + ".")) if isinstance(layer, Sequential) else [(name, layer)]
-            if isinstance(getattr(layer, "conv", None), Sequential):
-                leaves = [(name, layer)]
-            for leaf_name, leaf in leaves:
-                x = leaf.forward(x)
-                p = leaf.n_parameters() if not hasattr(leaf, "conv") else layer.conv.n_parameters()
-                f = self._flops(leaf, x)
-                rows.append((leaf_name, repr(leaf), tuple(x.shape[1:]), p, f / 1e6))
-                total_p, total_f = total_p + p, total_f + f
-        if was_training:
-            self.train()
+            units = list(layer.named(name + ".")) if isinstance(layer, Sequential) else [(name, layer)]
+            for unit_name, unit in units:
+                out = unit.output_shape(shape)
+                p = unit.n_parameters()
+                f = unit.flops(shape) if hasattr(unit, "flops") else 0
+                rows.append((unit_name, repr(unit), tuple(out[1:]), p, f / 1e6))
+                total_p, total_f, shape = total_p + p, total_f + f, out
         lines = [f"{self.variant}: input (3, {size}, {size})",
                  f"{'layer':30s} {'what':52s} {'output':>18s} {'params':>10s} {'MFLOPs':>9s}"]
         lines += [f"{n:30s} {w[:52]:52s} {str(s):>18s} {p:10,d} {f:9.2f}" for n, w, s, p, f in rows]
         lines.append(f"{'total':30s} {'':52s} {'':>18s} {total_p:10,d} {total_f / 1e6:9.2f}")
         return "\n".join(lines)
-
-    @staticmethod
-    def _flops(leaf, out):
-        if isinstance(leaf, PrimaryCapsules):
-            return sum(conv.flops(_conv_out_shape(conv)) for _, conv in leaf.conv.named())
-        return leaf.flops(out.shape) if hasattr(leaf, "flops") else 0
-
-
-def _conv_out_shape(conv):
-    """Output (H, W) of a convolution layer from its last cache."""
-    if "xpad" in conv.cache:
-        xpad = conv.cache["xpad"]
-        k, s = conv.shape[2], conv.stride
-        return ((xpad.shape[2] - k) // s + 1, (xpad.shape[3] - k) // s + 1)
-    return conv.cache["x"].shape[2:]
 
 
 def build(variant, n_classes=6, image_size=64, seed=0, pretrained=None, dtype="float32", channels=(64, 128),
@@ -192,14 +171,12 @@ def build(variant, n_classes=6, image_size=64, seed=0, pretrained=None, dtype="f
         if pretrained:
             raise ValueError(f"--pretrained needs a variant with the MobileNet front end "
                              f"({', '.join(PRETRAINED_VARIANTS)}), not {variant!r}")
-        frontend, c_out, shrink = table1_frontend(variant != "cn" and variant != "cnn", channels, rng, dtype)
-        grid = shrink(image_size)
+        frontend, c_out, grid = table1_frontend(variant not in ("cn", "cnn"), image_size, channels, rng, dtype)
     if variant == "cnn":
         head = [("pool", GlobalAvgPool()), ("dropout", Dropout(dropout, rng=numpy.random.default_rng(seed + 1))),
                 ("classifier", Linear(c_out, n_classes, rng=rng, dtype=dtype))]
         return Model(variant, frontend, head, config)
-    kernel = min(9, grid)
-    n_grid = (grid - kernel) // 2 + 1
+    kernel, n_grid = primary_capsule_grid(grid)
     n_primary = n_types * n_grid * n_grid
     agreement = "cosine" if variant in ("cn-dsc-dr", "lcn") else "dot"
     head = [("primary", PrimaryCapsules(c_out, n_types, caps_dim, kernel, 2, separable=variant != "cn",

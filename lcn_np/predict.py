@@ -9,9 +9,9 @@ import argparse
 import sys
 
 from . import backend
-from .audio import AudioError, load_audio
 from .checkpoint import CheckpointError, load_checkpoint
-from .features import FeatureConfig, spectrogram_image
+from .data.audio import AudioError, load_audio
+from .data.features import FeatureConfig, spectrogram_image
 from .model import build
 
 
@@ -23,7 +23,7 @@ def load_model(path):
     cfg.pop("pretrained", None)                      # the weights are in the checkpoint already
     cfg.pop("n_primary_capsules", None)
     model = build(variant, n_classes, size, **cfg)
-    model.load_state_dict(state)
+    model.load_state_dict(state, str(path))
     model.eval()
     return model, meta["classes"], FeatureConfig.from_dict(meta["features"])
 
@@ -32,7 +32,7 @@ def predict_file(model, classes, config, path):
     """(predicted class, {class: score}) for one audio file."""
     info = {}
     wave = load_audio(path, config.sample_rate, info)
-    x = backend.xp().asarray(spectrogram_image(wave, config)[None])
+    x = backend.device_module().asarray(spectrogram_image(wave, config)[None])
     scores = backend.to_numpy(model.forward(x))[0]
     return classes[int(scores.argmax())], dict(zip(classes, map(float, scores))), info
 

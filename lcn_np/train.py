@@ -1,6 +1,6 @@
 """``python -m lcn_np.train``: train a variant on a corpus and print the paper's Table 3 row.
 
-With no ``--data`` it trains on the built-in *synthetic* corpus (:mod:`lcn_np.synthetic`). With
+With no ``--data`` it trains on the built-in *synthetic* corpus (:mod:`lcn_np.data.synthetic`). With
 ``--data DIR`` it reads CASIA, EmoDB, RAVDESS or a folder per class. The default recipe:
 
     AdamW (decoupled weight decay 1e-2), one-cycle learning rate up to 2e-3, batch 16,
@@ -22,19 +22,17 @@ import time
 import numpy
 
 from . import backend
-from .audio import AudioError
-from .augment import augment
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .corpora import load_corpus
-from .features import FeatureConfig, default_cache_dir, features_for_items, spectrogram_image
-from .losses import margin_loss_backward, margin_loss_forward, softmax_cross_entropy_backward, \
-    softmax_cross_entropy_forward
-from .metrics import confusion_text, scores, table3_row
+from .data.audio import AudioError
+from .data.augment import augment
+from .data.corpora import load_corpus
+from .data.features import FeatureConfig, default_cache_dir, features_for_items, spectrogram_image
+from .data.splits import leakage_report, speaker_split, stratified_kfold, stratified_split, write_split
 from .layers import Dropout
+from .metrics import confusion_text, scores, table3_row
 from .model import VARIANTS, build
 from .optim import clip_grad_norm, lr_at, make_optimizer
 from .progress import Progress
-from .splits import leakage_report, speaker_split, stratified_kfold, stratified_split, write_split
 
 
 def parse_args(argv=None):
@@ -67,6 +65,7 @@ def parse_args(argv=None):
     p.add_argument("--synthetic-per-class", type=int, default=20, help="synthetic utterances per emotion and speaker")
     p.add_argument("--stop-after-steps", type=int, default=0, help=argparse.SUPPRESS)   # tests: simulated Ctrl-C
     args = p.parse_args(argv)
+    args.command = resume_command(sys.argv[1:] if argv is None else argv)
     synthetic = args.data is None
     if args.image_size is None:
         args.image_size = 32 if synthetic else 64
@@ -88,7 +87,7 @@ def parse_args(argv=None):
 def load_data(args, config, log):
     """(X, y, items, classes, corpus name) — features for every readable item."""
     if args.data is None:
-        from .synthetic import make_corpus
+        from .data.synthetic import make_corpus
         log("data: the built-in SYNTHETIC corpus (source-filter voices, 4 speakers, 6 emotions) — "
             "use --data DIR for real speech")
         corpus = make_corpus(per_class=args.synthetic_per_class, seed=args.seed)
@@ -113,13 +112,27 @@ def load_data(args, config, log):
     return X, y, kept, list(corpus.classes), corpus.name
 
 
+def resume_command(argv):
+    """The command that continues this run: what the user typed, as ``python -m lcn_np.train``, with
+    ``--resume`` (and without the tests' simulated Ctrl-C)."""
+    kept, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--stop-after-steps":
+            skip = True
+        elif a != "--resume" and not a.startswith("--stop-after-steps="):
+            kept.append(a)
+    return " ".join(["python", "-m", "lcn_np.train"] + [shlex.quote(a) for a in kept] + ["--resume"])
+
+
 def step_rng(seed, epoch, step):
     """The random numbers of one training step depend only on (seed, epoch, step): resumable exactly."""
     return numpy.random.default_rng([seed, epoch, step])
 
 
 def evaluate(model, X, y, batch_size, n_classes):
-    xp = backend.xp()
+    xp = backend.device_module()
     model.eval()
     preds = []
     for i in range(0, len(X), batch_size):
@@ -133,76 +146,97 @@ class Interrupted(Exception):
     pass
 
 
+def new_meta(args, model, classes, config, fold):
+    """What a checkpoint carries besides the weights: enough to rebuild, predict and resume."""
+    return {"model_config": model.config, "classes": classes, "features": config.to_dict(),
+            "args": {k: v for k, v in vars(args).items() if k not in ("stop_after_steps", "command")},
+            "epoch": 0, "step": 0, "history": [], "best": None, "train_seconds": 0.0, "fold": fold}
+
+
+def resume_from(path, model, opt, meta, log):
+    """Load weights, optimizer state and progress from ``path`` into model, opt and meta."""
+    state, optim_state, saved = load_checkpoint(path)
+    for key in ("variant", "image_size", "n_classes"):
+        if saved["model_config"][key] != model.config[key]:
+            raise CheckpointError(f"{path} was trained with {key} = {saved['model_config'][key]!r}, "
+                                  f"not {model.config[key]!r}; use the same settings or another --out")
+    model.load_state_dict(state, str(path))
+    opt.load_state_dict(optim_state)
+    meta.update({k: saved[k] for k in ("epoch", "step", "history", "best", "train_seconds")})
+    log(f"resuming from {path}: epoch {meta['epoch'] + 1}, step {meta['step']}")
+
+
+def train_step(model, opt, args, xb, yb, lr, where):
+    """Forward, loss, backward, clipping, update; returns (loss, scores). ``where`` names the step."""
+    xp = backend.device_module()
+    for _, layer in model.body.named():
+        if isinstance(layer, Dropout):                       # dropout masks: seeded per step too
+            layer.rng = where["rng"]
+    scores_b = model.forward(xp.asarray(xb))
+    try:
+        loss, cache = model.loss_forward(scores_b, xp.asarray(yb))
+        model.backward(model.loss_backward(cache))
+        clip_grad_norm(model.parameters, 5.0)
+    except FloatingPointError as exc:
+        raise FloatingPointError(f"epoch {where['epoch'] + 1}, step {where['step'] + 1}: {exc}. "
+                                 f"Try a lower --lr (now {args.lr}).") from None
+    opt.lr = lr
+    opt.step()
+    return float(loss), scores_b
+
+
+def train_epoch(model, opt, args, X, y, train_idx, epoch, meta, steps_per_epoch, budget):
+    """One pass over the training set in a seeded order; returns (mean loss, training accuracy, the
+    epoch's progress bar, left open for the evaluation's figures).
+
+    ``budget`` counts the steps this process may still run (the tests' simulated Ctrl-C)."""
+    opt.frozen = {"frontend."} if epoch < args.freeze_frontend else set()
+    order = numpy.random.default_rng([args.seed, epoch]).permutation(train_idx)
+    bar = Progress(len(order), f"epoch {epoch + 1}/{args.epochs}")
+    losses, correct, seen = [], 0, 0
+    for step in range(meta["step"], steps_per_epoch):
+        if budget["left"] == 0:
+            raise Interrupted
+        batch = order[step * args.batch_size:(step + 1) * args.batch_size]
+        rng = step_rng(args.seed, epoch, step)
+        xb = augment(X[batch], rng) if args.augment else X[batch]
+        lr = lr_at(epoch * steps_per_epoch + step, steps_per_epoch * args.epochs, args.lr, args.schedule)
+        loss, scores_b = train_step(model, opt, args, xb, y[batch], lr, {"rng": rng, "epoch": epoch, "step": step})
+        losses.append(loss)
+        correct += int((backend.to_numpy(scores_b.argmax(axis=1)) == y[batch]).sum())
+        seen += len(batch)
+        meta["step"] = step + 1
+        budget["left"] -= 1
+        bar.update(len(batch), loss=float(numpy.mean(losses)), acc=correct / seen)
+    return (float(numpy.mean(losses)) if losses else None), correct / max(seen, 1), bar
+
+
 def train_one(args, X, y, train_idx, test_idx, classes, config, out, log, fold=None):
     """Train on train_idx, evaluate on test_idx every epoch; returns the metrics dict."""
-    xp = backend.xp()
     n_classes = len(classes)
     model = build(args.variant, n_classes, args.image_size, seed=args.seed, pretrained=args.pretrained)
     opt = make_optimizer(args.optimizer, model.parameters, args.lr, args.weight_decay)
-    loss_fwd, loss_bwd = ((margin_loss_forward, margin_loss_backward) if model.loss == "margin"
-                          else (softmax_cross_entropy_forward, softmax_cross_entropy_backward))
     steps_per_epoch = -(-len(train_idx) // args.batch_size)
-    total_steps = steps_per_epoch * args.epochs
-    meta = {"model_config": model.config, "classes": classes, "features": config.to_dict(),
-            "args": {k: v for k, v in vars(args).items() if k != "stop_after_steps"},
-            "epoch": 0, "step": 0, "history": [], "best": None, "train_seconds": 0.0, "fold": fold}
+    meta = new_meta(args, model, classes, config, fold)
     last, best = out / "last.npz", out / "best.npz"
     if args.resume and (last.is_file() or fold is None):     # a fold not reached yet starts afresh
-        state, optim_state, saved = load_checkpoint(last)
-        for key in ("variant", "image_size", "n_classes"):
-            if saved["model_config"][key] != model.config[key]:
-                raise CheckpointError(f"{last} was trained with {key} = {saved['model_config'][key]!r}, "
-                                      f"not {model.config[key]!r}; use the same settings or another --out")
-        model.load_state_dict(state)
-        opt.load_state_dict(optim_state)
-        meta.update({k: saved[k] for k in ("epoch", "step", "history", "best", "train_seconds")})
-        log(f"resuming from {last}: epoch {meta['epoch'] + 1}, step {meta['step']}")
+        resume_from(last, model, opt, meta, log)
     model.train()
+    train_seconds, t0 = meta["train_seconds"], time.perf_counter()
 
     def save(path):
         meta["train_seconds"] = train_seconds + time.perf_counter() - t0
         save_checkpoint(path, model.state_dict(), opt.state_dict(), meta)
 
-    train_seconds, t0 = meta["train_seconds"], time.perf_counter()
-    steps_done = 0
+    budget = {"left": args.stop_after_steps or -1}
     try:
         for epoch in range(meta["epoch"], args.epochs):
-            opt.frozen = {"frontend."} if epoch < args.freeze_frontend else set()
-            order = numpy.random.default_rng([args.seed, epoch]).permutation(train_idx)
-            bar = Progress(len(order), f"epoch {epoch + 1}/{args.epochs}")
-            losses, correct, seen = [], 0, 0
-            for step in range(meta["step"], steps_per_epoch):
-                if args.stop_after_steps and steps_done == args.stop_after_steps:
-                    raise Interrupted
-                batch = order[step * args.batch_size:(step + 1) * args.batch_size]
-                rng = step_rng(args.seed, epoch, step)
-                xb = augment(X[batch], rng) if args.augment else X[batch]
-                for _, layer in model.body.named():
-                    if isinstance(layer, Dropout):               # dropout masks: seeded per step too
-                        layer.rng = rng
-                scores_b = model.forward(xp.asarray(xb))
-                yb = xp.asarray(y[batch])
-                try:
-                    loss, cache = loss_fwd(scores_b, yb)
-                    model.backward(loss_bwd(cache))
-                    clip_grad_norm(model.parameters, 5.0)
-                except FloatingPointError as exc:
-                    raise FloatingPointError(f"epoch {epoch + 1}, step {step + 1}: {exc}. Try a lower --lr "
-                                             f"(now {args.lr}).") from None
-                opt.lr = lr_at(epoch * steps_per_epoch + step, total_steps, args.lr, args.schedule)
-                opt.step()
-                losses.append(float(loss))
-                correct += int((backend.to_numpy(scores_b.argmax(axis=1)) == y[batch]).sum())
-                seen += len(batch)
-                meta["step"] = step + 1
-                steps_done += 1
-                bar.update(len(batch), loss=float(numpy.mean(losses)), acc=correct / seen)
+            loss, train_acc, bar = train_epoch(model, opt, args, X, y, train_idx, epoch, meta, steps_per_epoch,
+                                               budget)
             result = evaluate(model, X[test_idx], y[test_idx], 64, n_classes)
-            meta["history"].append({"epoch": epoch + 1, "loss": float(numpy.mean(losses)) if losses else None,
-                                    "train_acc": correct / max(seen, 1), "test_ua": result["ua"],
-                                    "test_wa": result["wa"], "lr": opt.lr})
-            bar.close(loss=float(numpy.mean(losses)) if losses else 0.0, acc=correct / max(seen, 1),
-                      test_UA=result["ua"])
+            meta["history"].append({"epoch": epoch + 1, "loss": loss, "train_acc": train_acc,
+                                    "test_ua": result["ua"], "test_wa": result["wa"], "lr": opt.lr})
+            bar.close(loss=loss or 0.0, acc=train_acc, test_UA=result["ua"])
             meta["epoch"], meta["step"] = epoch + 1, 0
             if meta["best"] is None or result["ua"] > meta["best"]["ua"]:
                 meta["best"] = {"epoch": epoch + 1, "ua": result["ua"], "wa": result["wa"]}
@@ -210,8 +244,7 @@ def train_one(args, X, y, train_idx, test_idx, classes, config, out, log, fold=N
             save(last)
     except (KeyboardInterrupt, Interrupted):
         save(last)
-        cmd = " ".join(shlex.quote(a) for a in sys.argv) if sys.argv and sys.argv[0] else "python -m lcn_np.train"
-        log(f"\ninterrupted: saved {last}. Resume with:\n  {cmd.replace(' --resume', '')} --resume")
+        log(f"\ninterrupted: saved {last}. Resume with:\n  {args.command}")
         raise KeyboardInterrupt from None
     train_seconds += time.perf_counter() - t0
     final = evaluate(model, X[test_idx], y[test_idx], 64, n_classes)
@@ -245,7 +278,7 @@ def run(args, log=print):
         fold_out = out / f"fold{k + 1}" if args.folds else out
         fold_out.mkdir(parents=True, exist_ok=True)
         write_split(fold_out / "split.json", items, train_idx, test_idx)
-        for w in leakage_report(items, train_idx, test_idx):
+        for w in leakage_report(items, train_idx, test_idx, "kfold" if args.folds else args.split):
             log(f"warning: {w}")
         log(f"{args.variant}: {len(train_idx)} training / {len(test_idx)} test utterances"
             + (f" (fold {k + 1}/{len(splits)})" if args.folds else ""))

@@ -12,13 +12,13 @@ Nothing is unpickled: .h5 files are read through h5py (the optional extra ``lcn-
 .npz files with ``allow_pickle=False``.
 """
 
-import os
 import pathlib
 import urllib.request
 
 import numpy
 
-from .backend import array_module, xp
+from .backend import array_module
+from .checkpoint import atomic_write, cache_dir
 
 MOBILENET_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
 KNOWN = {"mobilenet_v1_0.25": ("mobilenet_v1_0.25_224_imagenet_notop.h5", "mobilenet_2_5_224_tf_no_top.h5")}
@@ -71,38 +71,24 @@ def _get(arrays, layer, weight):
 
 
 def load_state_into(frontend, state, source):
-    """Copy arrays into the front end's parameters and buffers, checking every shape."""
-    for name, layer in frontend.named():
-        for store in (layer.params, layer.buffers):
-            for k in store:
-                key = f"{name}.{k}"
-                if key not in state:
-                    raise WeightsError(f"{source}: no weights for layer {name} ({k})")
-                value = numpy.asarray(state[key])
-                if value.shape != tuple(store[k].shape):
-                    raise WeightsError(f"{source}: layer {name} ({k}): expected shape {tuple(store[k].shape)}, "
-                                       f"found {value.shape}")
-                store[k][...] = xp().asarray(value, dtype=store[k].dtype)
-
-
-def cache_dir():
-    return pathlib.Path(os.environ.get("LCN_CACHE", pathlib.Path.home() / ".cache" / "lcn_np")) / "weights"
+    """Copy arrays into the front end's parameters and buffers, checking every key and shape."""
+    try:
+        frontend.load_state_dict(state, source)
+    except ValueError as exc:
+        raise WeightsError(str(exc)) from None
 
 
 def resolve(source, download=True, timeout=20):
     """A path for ``source``: an existing file, or a known name found in (or downloaded to) the cache."""
     if source in KNOWN:
         local_name, remote_name = KNOWN[source]
-        path = cache_dir() / local_name
+        path = cache_dir("weights") / local_name
         if path.is_file():
             return path
         if download:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".part")
                 with urllib.request.urlopen(MOBILENET_URL + remote_name, timeout=timeout) as r:
-                    tmp.write_bytes(r.read())
-                os.replace(tmp, path)
+                    atomic_write(path, lambda f: f.write(r.read()))
                 return path
             except OSError as exc:
                 reason = f"the download failed ({exc})"
@@ -131,10 +117,8 @@ def load_pretrained_frontend(frontend, source):
 
 def save_frontend_npz(frontend, path):
     """Our own format: one array per parameter/buffer, named as in the model."""
-    from .backend import to_numpy
-    state = {f"{n}.{k}": to_numpy(v) for n, layer in frontend.named()
-             for k, v in list(layer.params.items()) + list(layer.buffers.items())}
-    numpy.savez(path, **state)
+    state = frontend.state_dict()
+    atomic_write(path, lambda f: numpy.savez(f, **state))
 
 
 def fold_batchnorm(w, b, gamma, beta, mean, var, eps=1e-3):

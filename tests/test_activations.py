@@ -3,7 +3,7 @@
 import numpy
 import pytest
 
-from lcn_np.activations import relu6_backward, relu6_forward, relu_backward, relu_forward
+from lcn_np.ops import relu6_backward, relu6_forward, relu_backward, relu_forward
 from lcn_np.gradcheck import assert_gradients_close
 
 

@@ -4,7 +4,7 @@ import numpy
 import pytest
 import soundfile
 
-from lcn_np.audio import AudioError, audio_problems, load_audio
+from lcn_np.data.audio import AudioError, audio_problems, load_audio
 
 
 def tone(sr, seconds=0.5, channels=1):

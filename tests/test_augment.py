@@ -2,7 +2,7 @@
 
 import numpy
 
-from lcn_np.augment import augment, spec_augment, time_shift
+from lcn_np.data.augment import augment, spec_augment, time_shift
 
 
 def test_time_shift_rolls_each_image(rng):

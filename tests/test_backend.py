@@ -15,7 +15,7 @@ def test_default_device_is_cpu(monkeypatch):
     monkeypatch.setattr(backend, "_device", None)
     monkeypatch.delenv("LCN_DEVICE", raising=False)
     assert backend.get_device() == "cpu"
-    assert backend.xp() is numpy
+    assert backend.device_module() is numpy
 
 
 def test_env_variable_chooses_device(monkeypatch):

@@ -3,7 +3,7 @@
 import numpy
 import pytest
 
-from lcn_np.capsules import (capsule_length_backward, capsule_length_forward, capsule_predict_backward,
+from lcn_np.ops import (capsule_length_backward, capsule_length_forward, capsule_predict_backward,
                              capsule_predict_forward, squash_backward, squash_forward)
 from lcn_np.gradcheck import assert_gradients_close
 
@@ -36,16 +36,16 @@ def test_squash_length_formula(rng):
 
 def test_predict_gradient(xp, rng):
     u = xp.asarray(rng.standard_normal((3, 7, 4)))
-    W = xp.asarray(rng.standard_normal((7, 5, 6, 4)))
-    assert_gradients_close(capsule_predict_forward, capsule_predict_backward, [u, W], names=["u", "W"])
+    w = xp.asarray(rng.standard_normal((7, 5, 6, 4)))
+    assert_gradients_close(capsule_predict_forward, capsule_predict_backward, [u, w], names=["u", "w"])
 
 
 def test_predict_forward_matches_definition(rng):
-    u, W = rng.standard_normal((3, 7, 4)), rng.standard_normal((7, 5, 6, 4))
-    u_hat = capsule_predict_forward(u, W)[0]
+    u, w = rng.standard_normal((3, 7, 4)), rng.standard_normal((7, 5, 6, 4))
+    u_hat = capsule_predict_forward(u, w)[0]
     assert u_hat.shape == (3, 7, 5, 6)
-    numpy.testing.assert_allclose(u_hat[2, 4, 1], W[4, 1] @ u[2, 4], rtol=1e-12)
-    numpy.testing.assert_allclose(u_hat, numpy.einsum("ijdk,nik->nijd", W, u), rtol=1e-12)
+    numpy.testing.assert_allclose(u_hat[2, 4, 1], w[4, 1] @ u[2, 4], rtol=1e-12)
+    numpy.testing.assert_allclose(u_hat, numpy.einsum("ijdk,nik->nijd", w, u), rtol=1e-12)
 
 
 def test_length_gradient_and_value(xp, rng):
@@ -56,12 +56,12 @@ def test_length_gradient_and_value(xp, rng):
 
 def test_dtype_and_errors(rng):
     u = rng.standard_normal((2, 7, 4)).astype(numpy.float32)
-    W = rng.standard_normal((7, 5, 6, 4)).astype(numpy.float32)
-    out, cache = capsule_predict_forward(u, W)
+    w = rng.standard_normal((7, 5, 6, 4)).astype(numpy.float32)
+    out, cache = capsule_predict_forward(u, w)
     assert out.dtype == numpy.float32 and all(g.dtype == numpy.float32 for g in capsule_predict_backward(out, cache))
     v, cache = squash_forward(u)
     assert v.dtype == numpy.float32 and squash_backward(v, cache).dtype == numpy.float32
-    with pytest.raises(ValueError, match=r"W: expected shape \(7, \*, \*, 4\), got \(7, 5, 6, 3\)"):
-        capsule_predict_forward(u, W[..., :3])
+    with pytest.raises(ValueError, match=r"w: expected shape \(7, \*, \*, 4\), got \(7, 5, 6, 3\)"):
+        capsule_predict_forward(u, w[..., :3])
     with pytest.raises(ValueError, match="v: expected a 3-D array"):
         capsule_length_forward(u[0])

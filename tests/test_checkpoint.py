@@ -26,4 +26,12 @@ def test_a_failed_write_keeps_the_old_checkpoint(tmp_path):
     save_checkpoint(tmp_path / "c.npz", {"w": numpy.ones(3)}, {}, {"v": 1})
     with pytest.raises(TypeError):
         save_checkpoint(tmp_path / "c.npz", {"w": numpy.ones(3)}, {}, {"v": object()})
-    assert load_checkpoint(tmp_path / "c.npz")[2] == {"v": 1} and not list(tmp_path.glob("*.tmp*"))
+    assert load_checkpoint(tmp_path / "c.npz")[2]["v"] == 1 and not list(tmp_path.glob("*.tmp*"))
+
+
+def test_an_older_format_is_refused_with_a_reason(tmp_path):
+    """lcn_np 0.1 named the capsule weights "W": its checkpoints (no "format" in meta) are refused, not misread."""
+    import json
+    numpy.savez(tmp_path / "old.npz", **{"model/digit.W": numpy.ones(3), "meta": numpy.array(json.dumps({"v": 1}))})
+    with pytest.raises(CheckpointError, match="old.npz: checkpoint format 1.*written by lcn_np 0.1.*CHANGELOG"):
+        load_checkpoint(tmp_path / "old.npz")

@@ -3,7 +3,7 @@
 import numpy
 import pytest
 
-from lcn_np.conv import (conv2d_backward, conv2d_forward, depthwise_conv2d_backward, depthwise_conv2d_forward,
+from lcn_np.ops import (conv2d_backward, conv2d_forward, depthwise_conv2d_backward, depthwise_conv2d_forward,
                          pointwise_conv2d_backward, pointwise_conv2d_forward)
 from lcn_np.gradcheck import assert_gradients_close
 

@@ -5,7 +5,7 @@ import pytest
 import soundfile
 
 from conftest import shared_path
-from lcn_np.corpora import CASIA_CLASSES, detect_dataset, load_corpus
+from lcn_np.data.corpora import CASIA_CLASSES, detect_dataset, load_corpus
 
 
 def touch_wav(path):

@@ -3,9 +3,9 @@
 import numpy
 import soundfile
 
-from lcn_np import features
-from lcn_np.corpora import Item
-from lcn_np.features import FeatureCache, FeatureConfig, features_for_items, resize_axis, spectrogram_image
+from lcn_np.data import features
+from lcn_np.data.corpora import Item
+from lcn_np.data.features import FeatureCache, FeatureConfig, features_for_items, resize_axis, spectrogram_image
 
 
 def test_image_shape_range_dtype(rng):

@@ -101,7 +101,7 @@ def test_primary_capsule_grouping(rng):
     conv_out = layer.conv.forward(x)                 # (1, 8, 3, 4)
     u = layer.forward(x)
     s = conv_out[0, 4:8, 1, 2]                       # type 1, row 1, col 2
-    from lcn_np.capsules import squash_forward
+    from lcn_np.ops import squash_forward
     numpy.testing.assert_allclose(u[0, 1 * 12 + 1 * 4 + 2], squash_forward(s)[0], rtol=1e-12)
 
 

@@ -4,7 +4,7 @@ import numpy
 import pytest
 
 from lcn_np.gradcheck import assert_gradients_close
-from lcn_np.linear import linear_backward, linear_forward
+from lcn_np.ops import linear_backward, linear_forward
 
 
 @pytest.mark.parametrize("bias", [True, False])

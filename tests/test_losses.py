@@ -4,7 +4,7 @@ import numpy
 import pytest
 
 from lcn_np.gradcheck import assert_gradients_close
-from lcn_np.losses import (margin_loss_backward, margin_loss_forward, softmax_cross_entropy_backward,
+from lcn_np.ops import (margin_loss_backward, margin_loss_forward, softmax_cross_entropy_backward,
                            softmax_cross_entropy_forward)
 
 

@@ -4,8 +4,7 @@ import numpy
 import pytest
 
 from lcn_np.gradcheck import check_gradients
-from lcn_np.losses import margin_loss_backward, margin_loss_forward, softmax_cross_entropy_backward, \
-    softmax_cross_entropy_forward
+from lcn_np.ops import margin_loss_backward, margin_loss_forward
 from lcn_np.model import VARIANTS, build
 from lcn_np.optim import Adam
 
@@ -42,10 +41,10 @@ def test_state_dict_round_trip_and_errors():
     for k, v in a.state_dict().items():
         numpy.testing.assert_array_equal(v, b.state_dict()[k])
     state = a.state_dict()
-    state["digit.W"] = state["digit.W"][:, :3]
-    with pytest.raises(ValueError, match=r"digit.W: expected shape"):
+    state["digit.w"] = state["digit.w"][:, :3]
+    with pytest.raises(ValueError, match=r"digit.w: expected shape"):
         b.load_state_dict(state)
-    del state["digit.W"]
+    del state["digit.w"]
     with pytest.raises(ValueError, match="missing"):
         b.load_state_dict(state)
 
@@ -65,11 +64,9 @@ def test_overfits_a_tiny_batch(variant):
     y = numpy.arange(12) % 3
     model = build(variant, 3, 16, seed=0, dropout=0.0, **TINY)
     opt = Adam(model.parameters, lr=0.01)
-    fwd, bwd = (margin_loss_forward, margin_loss_backward) if model.loss == "margin" else \
-        (softmax_cross_entropy_forward, softmax_cross_entropy_backward)
     for _ in range(120):
-        loss, cache = fwd(model.forward(x), y)
-        model.backward(bwd(cache))
+        loss, cache = model.loss_forward(model.forward(x), y)
+        model.backward(model.loss_backward(cache))
         opt.step()
     model.eval()
     assert (model.forward(x).argmax(axis=1) == y).mean() == 1.0
@@ -109,6 +106,20 @@ def test_summary_keeps_eval_mode_and_nan_weights_are_refused():
     model.summary()
     assert not model.training and not dict(model.body.named())["frontend.block1.dw_bn"].training
     state = model.state_dict()
-    state["digit.W"][0, 0, 0, 0] = numpy.nan
-    with pytest.raises(ValueError, match="digit.W: contains NaN"):
+    state["digit.w"][0, 0, 0, 0] = numpy.nan
+    with pytest.raises(ValueError, match="digit.w contains NaN"):
         model.load_state_dict(state)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_output_shapes_are_known_without_running(variant):
+    """Every layer's output_shape agrees with what its forward returns (the summary relies on it)."""
+    model = build(variant, 6, 32, seed=0)
+    model.eval()
+    x = numpy.zeros((2, 3, 32, 32), numpy.float32)
+    for name, layer in model.body.layers:
+        units = list(layer.named(name + ".")) if name == "frontend" else [(name, layer)]
+        for unit_name, unit in units:
+            expected = unit.output_shape(x.shape)
+            x = unit.forward(x)
+            assert tuple(x.shape) == tuple(expected), unit_name

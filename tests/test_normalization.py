@@ -4,7 +4,7 @@ import numpy
 import pytest
 
 from lcn_np.gradcheck import assert_gradients_close
-from lcn_np.normalization import batchnorm2d_backward, batchnorm2d_forward
+from lcn_np.ops import batchnorm2d_backward, batchnorm2d_forward
 
 
 def bn_args(xp, rng, C=3):

@@ -4,7 +4,7 @@ import numpy
 import pytest
 
 from lcn_np.gradcheck import assert_gradients_close
-from lcn_np.pooling import (global_avgpool_backward, global_avgpool_forward, maxpool2d_backward,
+from lcn_np.ops import (global_avgpool_backward, global_avgpool_forward, maxpool2d_backward,
                             maxpool2d_forward)
 
 

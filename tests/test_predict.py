@@ -5,7 +5,7 @@ import pytest
 import soundfile
 
 from lcn_np import predict, train
-from lcn_np.synthetic import make_corpus, write_wavs
+from lcn_np.data.synthetic import make_corpus, write_wavs
 
 
 @pytest.fixture(scope="module")

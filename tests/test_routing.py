@@ -4,7 +4,7 @@ import numpy
 import pytest
 
 from lcn_np.gradcheck import assert_gradients_close
-from lcn_np.routing import routing_backward, routing_forward
+from lcn_np.ops import routing_backward, routing_coupling, routing_forward
 
 
 def loop_routing(u_hat, iterations, agreement, softmax_axis=2, eps=1e-7):
@@ -45,8 +45,8 @@ def test_forward_matches_loop_and_softmax_is_over_outputs(rng, agreement):
     v, cache = routing_forward(u_hat, 3, agreement)
     v_ref, c_ref = loop_routing(u_hat, 3, agreement)
     numpy.testing.assert_allclose(v, v_ref, rtol=1e-10, atol=1e-12)
-    numpy.testing.assert_allclose(cache["c"], c_ref, rtol=1e-10)
-    numpy.testing.assert_allclose(cache["c"].sum(axis=2), 1, rtol=1e-12)
+    numpy.testing.assert_allclose(routing_coupling(cache), c_ref, rtol=1e-10)
+    numpy.testing.assert_allclose(routing_coupling(cache).sum(axis=2), 1, rtol=1e-12)
     v_wrong_axis, _ = loop_routing(u_hat, 3, agreement, softmax_axis=1)
     assert not numpy.allclose(v, v_wrong_axis, rtol=1e-3)
 
@@ -54,13 +54,13 @@ def test_forward_matches_loop_and_softmax_is_over_outputs(rng, agreement):
 def test_one_iteration_is_uniform_coupling(rng):
     u_hat = rng.standard_normal((2, 7, 5, 3))
     v, cache = routing_forward(u_hat, 1)
-    numpy.testing.assert_allclose(cache["c"], 1 / 5)
+    numpy.testing.assert_allclose(routing_coupling(cache), 1 / 5)
 
 
 def test_cosine_keeps_logits_bounded(rng):
     u_hat = rng.standard_normal((1, 6, 4, 3)) * 100      # long predictions: dot agreement saturates
-    c_dot = routing_forward(u_hat, 3, "dot")[1]["c"]
-    c_cos = routing_forward(u_hat, 3, "cosine")[1]["c"]
+    c_dot = routing_coupling(routing_forward(u_hat, 3, "dot")[1])
+    c_cos = routing_coupling(routing_forward(u_hat, 3, "cosine")[1])
     assert c_dot.max() > 0.999 and c_cos.max() < 0.99
 
 

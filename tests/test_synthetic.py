@@ -3,7 +3,7 @@
 import numpy
 import soundfile
 
-from lcn_np.synthetic import CLASSES, main, make_corpus
+from lcn_np.data.synthetic import CLASSES, main, make_corpus
 
 
 def test_deterministic_and_well_formed():

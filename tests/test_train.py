@@ -1,6 +1,9 @@
 """The training CLI end to end on tiny corpora written into tmp_path — never needing ../shared."""
 
 import json
+import shlex
+import subprocess
+import sys
 
 import numpy
 import pytest
@@ -8,7 +11,7 @@ import soundfile
 
 from lcn_np import train
 from lcn_np.checkpoint import load_checkpoint
-from lcn_np.synthetic import make_corpus, write_wavs
+from lcn_np.data.synthetic import make_corpus, write_wavs
 
 FAST = ["--image-size", "16", "--epochs", "2", "--batch-size", "8", "--no-cache"]
 
@@ -51,6 +54,18 @@ def test_interrupted_then_resumed_equals_uninterrupted(corpus_dir, tmp_path, cap
     a, b = load_checkpoint(tmp_path / "a" / "last.npz")[0], load_checkpoint(tmp_path / "b" / "last.npz")[0]
     for k in a:
         numpy.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_the_printed_resume_command_works_when_pasted(corpus_dir, tmp_path, capsys):
+    """Ctrl-C prints what the user typed (`python -m lcn_np.train …`), not the module's file path."""
+    args = ["--data", str(corpus_dir), "--variant", "cn-dsc", "--out", str(tmp_path / "c")] + FAST
+    code, text = run(args + ["--stop-after-steps", "2"], capsys)
+    line = text.out.split("Resume with:")[1].strip().splitlines()[0]
+    assert line.startswith("python -m lcn_np.train ") and line.endswith(" --resume") and "stop-after" not in line
+    pasted = shlex.split(line)
+    done = subprocess.run([sys.executable] + pasted[1:], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "resuming from" in done.stdout and load_checkpoint(tmp_path / "c" / "last.npz")[2]["epoch"] == 2
 
 
 def test_resume_refuses_another_variant(corpus_dir, tmp_path, capsys):
@@ -104,12 +119,11 @@ def test_speaker_split_and_folds(corpus_dir, tmp_path, capsys):
 
 
 def test_nan_stops_with_a_clear_message(corpus_dir, tmp_path, capsys, monkeypatch):
-    from lcn_np import losses
-    real = losses.margin_loss_forward
+    from lcn_np import model, ops
 
     def poisoned(lengths, labels, **kw):
-        return real(lengths * numpy.nan, labels, **kw)
-    monkeypatch.setattr(train, "margin_loss_forward", poisoned)
+        return ops.margin_loss_forward(lengths * numpy.nan, labels, **kw)
+    monkeypatch.setitem(model.LOSSES, "margin", (poisoned, ops.margin_loss_backward))
     code, text = run(["--data", str(corpus_dir), "--out", str(tmp_path / "n")] + FAST, capsys)
     assert code == 2 and "step 1" in text.err and "lower --lr" in text.err
 
@@ -126,4 +140,4 @@ def test_freeze_frontend_keeps_the_front_end_for_n_epochs(corpus_dir, tmp_path, 
     key = "frontend.conv_pw_1.w"
     numpy.testing.assert_array_equal(frozen[key], initial[key])
     assert not numpy.array_equal(free[key], initial[key])
-    assert not numpy.array_equal(frozen["digit.W"], initial["digit.W"])
+    assert not numpy.array_equal(frozen["digit.w"], initial["digit.w"])

@@ -5,9 +5,9 @@ import pytest
 
 from conftest import shared_path
 from lcn_np import weights
-from lcn_np.conv import conv2d_forward, depthwise_conv2d_forward, pointwise_conv2d_forward
+from lcn_np.ops import conv2d_forward, depthwise_conv2d_forward, pointwise_conv2d_forward
 from lcn_np.mobilenet import BLOCKS, mobilenet_frontend
-from lcn_np.normalization import batchnorm2d_forward
+from lcn_np.ops import batchnorm2d_forward
 
 h5py = pytest.importorskip("h5py")
 
@@ -114,7 +114,7 @@ def test_mismatched_shape_names_the_layer(tmp_path):
     path = tmp_path / "tiny.h5"
     write_keras_h5(path, n_blocks=2, alpha=0.5)                     # twice as wide as our α = 0.25
     frontend, _, _ = mobilenet_frontend(32, n_blocks=2)
-    with pytest.raises(weights.WeightsError, match=r"layer conv1 \(w\): expected shape \(8, 3, 3, 3\), found \(16, 3, 3, 3\)"):
+    with pytest.raises(weights.WeightsError, match=r"conv1.w: expected shape \(8, 3, 3, 3\), found \(16, 3, 3, 3\)"):
         weights.load_pretrained_frontend(frontend, path)
 
 

@@ -16,10 +16,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lcn_np.capsules import squash_backward, squash_forward  # noqa: E402
-from lcn_np.losses import margin_loss_backward, margin_loss_forward  # noqa: E402
-from lcn_np.losses import softmax_cross_entropy_backward, softmax_cross_entropy_forward  # noqa: E402
-from lcn_np.routing import routing_forward  # noqa: E402
+from lcn_np.ops import squash_backward, squash_forward  # noqa: E402
+from lcn_np.ops import margin_loss_backward, margin_loss_forward  # noqa: E402
+from lcn_np.ops import softmax_cross_entropy_backward, softmax_cross_entropy_forward  # noqa: E402
+from lcn_np.ops import routing_coupling, routing_forward  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FIGURES = ROOT / "walkthrough" / "figures"
@@ -67,13 +67,13 @@ def squash_curve():
 
 def _utterance_image(image_size=32):
     """(image (1, 3, S, S), description) for one CASIA utterance, or a synthetic one without CASIA."""
-    from lcn_np.features import FeatureConfig, spectrogram_image
+    from lcn_np.data.features import FeatureConfig, spectrogram_image
     config = FeatureConfig(image_size=image_size)
     path = CASIA / "liuchanhg" / "angry" / "201.wav"
     if path.is_file():
-        from lcn_np.audio import load_audio
+        from lcn_np.data.audio import load_audio
         return spectrogram_image(load_audio(path), config)[None], "CASIA liuchanhg/angry/201.wav"
-    from lcn_np.synthetic import make_corpus
+    from lcn_np.data.synthetic import make_corpus
     corpus = make_corpus(per_class=1, n_speakers=1, seed=1)
     return spectrogram_image(corpus.waves[0], config)[None], "a synthetic 'angry' utterance"
 
@@ -103,8 +103,8 @@ def coupling_heatmap():
 def coupling_trained(checkpoint):
     """Coupling coefficients and lengths of a trained checkpoint for the first utterance of its test split."""
     import json
-    from lcn_np.audio import load_audio
-    from lcn_np.features import spectrogram_image
+    from lcn_np.data.audio import load_audio
+    from lcn_np.data.features import spectrogram_image
     from lcn_np.predict import load_model
     from lcn_np.checkpoint import load_checkpoint
     checkpoint = pathlib.Path(checkpoint) if checkpoint else None
@@ -147,8 +147,8 @@ def dot_vs_cosine():
         for scale in (1, 3):
             _, cache = routing_forward(u_hat * scale, iterations=3, agreement=agreement)
             ax = axes[k]
-            ax.imshow(cache["c"][0], cmap="viridis", vmin=0, vmax=1, aspect="auto")
-            for (i, j), val in np.ndenumerate(cache["c"][0]):
+            ax.imshow(routing_coupling(cache)[0], cmap="viridis", vmin=0, vmax=1, aspect="auto")
+            for (i, j), val in np.ndenumerate(routing_coupling(cache)[0]):
                 ax.text(j, i, f"{val:.2f}", ha="center", va="center", fontsize=7,
                         color="white" if val < 0.6 else "black")
             ax.set_title(f"{agreement}, û × {scale}", fontsize=9)

@@ -20,9 +20,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lcn_np.features import FeatureConfig, log_power_spectrogram, spectrogram_image  # noqa: E402
-from lcn_np.signal import padded_window, power_spectrogram_forward  # noqa: E402
-from lcn_np.synthetic import CLASSES, make_corpus  # noqa: E402
+from lcn_np.data.features import FeatureConfig, log_power_spectrogram, spectrogram_image  # noqa: E402
+from lcn_np.ops import padded_window, power_spectrogram_forward  # noqa: E402
+from lcn_np.data.synthetic import CLASSES, make_corpus  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 FIG = HERE / "figures"
@@ -77,7 +77,7 @@ def six_emotions():
     """Chapter 3: one sentence in six emotions, as the 64×64 images the network sees."""
     config = FeatureConfig(image_size=64)
     if CASIA.exists():
-        from lcn_np.audio import load_audio
+        from lcn_np.data.audio import load_audio
         waves = [load_audio(CASIA / "liuchanhg" / c / "201.wav") for c in CLASSES]
         title = "CASIA, speaker liuchanhg, sentence 201"
     else:

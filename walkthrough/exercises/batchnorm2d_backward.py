@@ -2,7 +2,7 @@
 
 Grade it with:  python -m lcn_np.grade walkthrough/exercises/batchnorm2d_backward.py
 
-The forward pass (given, lcn_np.normalization.batchnorm2d_forward), per channel over M = N·H·W values:
+The forward pass (given, lcn_np.ops.batchnorm2d_forward), per channel over M = N·H·W values:
 
     μ = mean x,  σ² = mean (x − μ)²,  x̂ = (x − μ) / sqrt(σ² + ε),  y = γ·x̂ + β
 
@@ -13,7 +13,7 @@ Your task: return (dx, dgamma, dbeta) with the shapes of x, γ and β. μ and σ
 dx has three terms. Sum over every axis except the channel axis.
 """
 
-from lcn_np.normalization import batchnorm2d_forward  # noqa: F401
+from lcn_np.ops import batchnorm2d_forward  # noqa: F401
 
 
 def batchnorm2d_backward(dout, cache):

@@ -2,7 +2,7 @@
 
 Grade it with:  python -m lcn_np.grade walkthrough/exercises/margin_loss_backward.py
 
-The forward pass (given, lcn_np.losses.margin_loss_forward), for lengths (N, K) and integer labels (N,):
+The forward pass (given, lcn_np.ops.margin_loss_forward), for lengths (N, K) and integer labels (N,):
 
     L = 1/N Σ_n Σ_k  T_k·max(0, m⁺ − ‖v_k‖)²  +  λ·(1 − T_k)·max(0, ‖v_k‖ − m⁻)²
 
@@ -13,7 +13,7 @@ Your task: return dlengths = ∂L/∂‖v‖, shape (N, K), the dtype of the len
 only the cache (the upstream gradient of a scalar loss is 1).
 """
 
-from lcn_np.losses import margin_loss_forward  # noqa: F401
+from lcn_np.ops import margin_loss_forward  # noqa: F401
 
 
 def margin_loss_backward(cache):

@@ -2,7 +2,7 @@
 
 Grade it with:  python -m lcn_np.grade walkthrough/exercises/pointwise_conv2d_backward.py
 
-The forward pass (given, lcn_np.conv.pointwise_conv2d_forward):
+The forward pass (given, lcn_np.ops.pointwise_conv2d_forward):
 
     y[n,o,h,w] = b[o] + Σ_c w[o,c,0,0] · x[n,c,h,w]
     x: (N, Cin, H, W)   w: (Cout, Cin, 1, 1)   b: (Cout,) or None   →   y: (N, Cout, H, W)
@@ -13,7 +13,7 @@ Your task: return (dx, dw, db) with the shapes and dtypes of x, w and b (db = No
 Hint: at every pixel this is a matrix product over channels. No Python loops over pixels or the batch.
 """
 
-from lcn_np.conv import pointwise_conv2d_forward  # noqa: F401
+from lcn_np.ops import pointwise_conv2d_forward  # noqa: F401
 
 
 def pointwise_conv2d_backward(dout, cache):

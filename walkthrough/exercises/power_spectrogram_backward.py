@@ -2,14 +2,14 @@
 
 Grade it with:  python -m lcn_np.grade walkthrough/exercises/power_spectrogram_backward.py
 
-The forward pass (given, lcn_np.signal.power_spectrogram_forward), for x of shape (N, T):
+The forward pass (given, lcn_np.ops.power_spectrogram_forward), for x of shape (N, T):
 
     frame t = x[t·hop : t·hop + n_fft],   y = frame · window,   X = rfft(y),   P = |X|² = Re(X)² + Im(X)²
     P: (N, n_fft//2 + 1, n_frames)
 
 It stores cache = {"X": X (N, n_frames, n_fft//2+1) complex, "win": the padded window (n_fft,),
 "T": T, "batched": whether x was 2-D, "n_fft": n, "hop_length": hop, "dtype": x.dtype}.
-The helper lcn_np.signal.overlap_add(dframes, hop_length, T) sums per-frame gradients (N, n_frames, n_fft)
+The helper lcn_np.ops.overlap_add(dframes, hop_length, T) sums per-frame gradients (N, n_frames, n_fft)
 back onto a waveform gradient (N, T).
 
 Your task: given dout = ∂L/∂P (same shape as P), return dx = ∂L/∂x of x's shape and dtype.
@@ -17,7 +17,7 @@ Hints: ∂P/∂X brings a factor 2·X; n·irfft undoes rfft's adjoint except at 
 the frame was multiplied by the window before the FFT.
 """
 
-from lcn_np.signal import overlap_add, power_spectrogram_forward  # noqa: F401
+from lcn_np.ops import overlap_add, power_spectrogram_forward  # noqa: F401
 
 
 def power_spectrogram_backward(dout, cache):

@@ -2,7 +2,7 @@
 
 Grade it with:  python -m lcn_np.grade walkthrough/exercises/routing_backward.py
 
-The forward pass (given, lcn_np.routing.routing_forward(u_hat, iterations, agreement)) keeps its arrays in
+The forward pass (given, lcn_np.ops.routing_forward(u_hat, iterations, agreement)) keeps its arrays in
 the layout (N, J, I, ·): J output capsules, I input capsules.
 
     b = 0                                   (N, J, I)
@@ -19,11 +19,11 @@ iteration but the last with cosine agreement, "v_norm" (N, J) and "cos" (N, J, I
 Your task: given dout = ∂L/∂v of the last iteration (N, J, D), return du_hat of shape (N, I, J, D) — note
 the layout of the input, not of uT. The gradient must flow through every iteration: walk them in
 reverse, carry the gradient of b backwards, differentiate the softmax (over j!), the weighted sum,
-squash (use lcn_np.capsules.squash_backward) and the cosine (through both norms). Handle "dot" too.
+squash (use lcn_np.ops.squash_backward) and the cosine (through both norms). Handle "dot" too.
 """
 
-from lcn_np.capsules import squash_backward  # noqa: F401
-from lcn_np.routing import routing_forward  # noqa: F401
+from lcn_np.ops import squash_backward  # noqa: F401
+from lcn_np.ops import routing_forward  # noqa: F401
 
 
 def routing_backward(dout, cache):

@@ -2,7 +2,7 @@
 
 Grade it with:  python -m lcn_np.grade walkthrough/exercises/squash_backward.py
 
-The forward pass (given, lcn_np.capsules.squash_forward) works along the last axis:
+The forward pass (given, lcn_np.ops.squash_forward) works along the last axis:
 
     n = |s|²,   r = sqrt(n + ε),   g(n) = n / ((1 + n) · r),   v = g(n) · s          (ε = 1e-7)
 
@@ -13,7 +13,7 @@ Every component of v depends on all components of s through |s|: the Jacobian is
 Work out g'(n) and use the product rule; keep it finite at s = 0.
 """
 
-from lcn_np.capsules import squash_forward  # noqa: F401  (the grader pairs your backward with it)
+from lcn_np.ops import squash_forward  # noqa: F401  (the grader pairs your backward with it)
 
 
 def squash_backward(dout, cache):

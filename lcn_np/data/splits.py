@@ -53,17 +53,28 @@ def stratified_kfold(labels, k, seed=0):
     return [(numpy.flatnonzero(fold_of != f), numpy.flatnonzero(fold_of == f)) for f in range(k)]
 
 
-def leakage_report(items, train_idx, test_idx):
-    """Warnings about speakers and sentences that appear in both the training and the test set."""
+def leakage_report(items, train_idx, test_idx, split="random"):
+    """Warnings about speakers and sentences that appear in both the training and the test set.
+
+    The advice names only what would help: a speaker split removes shared speakers; nothing that splits
+    by speaker removes shared sentences when every speaker reads the same ones (CASIA, EmoDB)."""
     warnings = []
     for what in ("speaker", "sentence"):
         tr = {getattr(items[i], what) for i in train_idx} - {None}
         te = {getattr(items[i], what) for i in test_idx} - {None}
         shared = tr & te
-        if shared:
-            warnings.append(f"{len(shared)} of {len(te)} test {what}s also occur in training "
-                            f"({', '.join(sorted(map(str, shared))[:4])}{'…' if len(shared) > 4 else ''}): "
-                            f"accuracy is optimistic; use --split speaker for a speaker-independent test")
+        if not shared:
+            continue
+        listed = f"({', '.join(sorted(map(str, shared))[:4])}{'…' if len(shared) > 4 else ''})"
+        if what == "speaker":
+            advice = "accuracy is optimistic; use --split speaker for a speaker-independent test"
+        elif split == "speaker":
+            advice = ("the speakers read the same sentences, so no speaker split avoids this: the figure is "
+                      "speaker-independent but not text-independent")
+        else:
+            advice = ("accuracy is optimistic; the speakers read the same sentences, so even --split speaker "
+                      "gives a speaker- but not text-independent figure")
+        warnings.append(f"{len(shared)} of {len(te)} test {what}s also occur in training {listed}: {advice}")
     return warnings
 
 

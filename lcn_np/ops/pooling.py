@@ -5,9 +5,9 @@ that held the maximum (the first in row-major order on ties).
 Global average pool: y[n,c] = mean_{h,w} x[n,c,h,w];  dx = dy / (H·W) at every pixel.
 """
 
-from .backend import array_module
+from ..backend import array_module
 from .checks import expect_ndim
-from .conv import tap, windows
+from .conv import output_size, tap, windows
 
 
 def maxpool2d_forward(x, size=2, stride=2):
@@ -16,7 +16,7 @@ def maxpool2d_forward(x, size=2, stride=2):
     N, C, H, W = x.shape
     if H < size or W < size:
         raise ValueError(f"x: the input ({H}×{W}) is smaller than the pooling window ({size}×{size})")
-    Ho, Wo = (H - size) // stride + 1, (W - size) // stride + 1
+    Ho, Wo = output_size(H, W, size, size, stride, (0, 0, 0, 0))
     win = windows(x, size, size, Ho, Wo, stride)                     # (N, C, size, size, Ho, Wo) view
     flat = win.reshape(N, C, size * size, Ho, Wo)                    # copy, taps on axis 2
     argmax = flat.argmax(axis=2)                                     # first max on ties

@@ -25,7 +25,7 @@ their mirror image) and DC and Nyquist once: so DC and Nyquist of Z are doubled 
 import numpy
 import scipy.signal
 
-from .backend import array_module
+from ..backend import array_module
 from .checks import expect_float
 
 _window_cache = {}

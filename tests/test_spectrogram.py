@@ -5,7 +5,7 @@ import pytest
 import scipy.signal
 
 from lcn_np.gradcheck import assert_gradients_close
-from lcn_np.signal import padded_window, power_spectrogram_backward, power_spectrogram_forward
+from lcn_np.ops import padded_window, power_spectrogram_backward, power_spectrogram_forward
 
 
 @pytest.mark.parametrize("n_fft,hop,win,window", [(16, 5, 11, "hamming"), (15, 4, 15, "hann"), (12, 12, 8, "hamming")])

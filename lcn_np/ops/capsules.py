@@ -12,11 +12,12 @@ Its Jacobian is not diagonal (every component of v depends on |s|)::
 so for an upstream gradient dv:  ds = g·dv + 2·g'(n)·(s·dv)·s.  At s = 0, g' = 1/sqrt(ε) is large but
 finite and multiplies s = 0.
 
-Capsule predictions (eq. 2): û[n,i,j] = W[i,j] @ u[n,i], one matrix per (input i, output j) pair.
+Capsule predictions (eq. 2): û[n,i,j] = w[i,j] @ u[n,i], one matrix per (input i, output j) pair
+(Sabour et al. write W_ij; it is a weight like every other, so it is ``w`` here).
 Capsule length: ‖v‖ = sqrt(Σ v² + ε), the class score.
 """
 
-from .backend import array_module
+from ..backend import array_module
 from .checks import expect_ndim, expect_shape
 
 EPS = 1e-7
@@ -36,35 +37,35 @@ def squash_backward(dout, cache):
     return g * dout + 2 * dg * (s * dout).sum(axis=-1, keepdims=True) * s
 
 
-def capsule_predict_forward(u, W):
+def capsule_predict_forward(u, w):
     """Predictions of every input capsule for every output capsule.
 
-        û[n,i,j,:] = W[i,j] @ u[n,i,:]
+        û[n,i,j,:] = w[i,j] @ u[n,i,:]
 
-    u: (N, I, Din)   W: (I, J, Dout, Din)   →   u_hat: (N, I, J, Dout)
-    Backward: du[n,i] = Σ_j W[i,j]ᵀ dû[n,i,j];   dW[i,j] = Σ_n dû[n,i,j] u[n,i]ᵀ.
+    u: (N, I, Din)   w: (I, J, Dout, Din)   →   u_hat: (N, I, J, Dout)
+    Backward: du[n,i] = Σ_j w[i,j]ᵀ dû[n,i,j];   dw[i,j] = Σ_n dû[n,i,j] u[n,i]ᵀ.
     Computed as I batched matrix products (I is the batch axis of matmul).
     """
     expect_ndim("u", u, 3, "(N, I, Din)")
-    expect_ndim("W", W, 4, "(I, J, Dout, Din)")
-    expect_shape("W", W, (u.shape[1], None, None, u.shape[2]))
+    expect_ndim("w", w, 4, "(I, J, Dout, Din)")
+    expect_shape("w", w, (u.shape[1], None, None, u.shape[2]))
     N, I, Din = u.shape
-    _, J, Dout, _ = W.shape
-    uT = u.transpose(1, 2, 0)                                   # (I, Din, N)
-    out = W.reshape(I, J * Dout, Din) @ uT                      # (I, J·Dout, N)
+    _, J, Dout, _ = w.shape
+    u_cols = u.transpose(1, 2, 0)                               # (I, Din, N): one column per example
+    out = w.reshape(I, J * Dout, Din) @ u_cols                  # (I, J·Dout, N)
     u_hat = out.reshape(I, J, Dout, N).transpose(3, 0, 1, 2)    # (N, I, J, Dout)
-    return u_hat, {"u": u, "W": W}
+    return u_hat, {"u": u, "w": w}
 
 
 def capsule_predict_backward(dout, cache):
     xp = array_module(dout)
-    u, W = cache["u"], cache["W"]
+    u, w = cache["u"], cache["w"]
     N, I, Din = u.shape
-    _, J, Dout, _ = W.shape
+    _, J, Dout, _ = w.shape
     d = xp.ascontiguousarray(dout.transpose(1, 2, 3, 0)).reshape(I, J * Dout, N)   # (I, J·Dout, N)
-    dW = (d @ u.transpose(1, 0, 2)).reshape(W.shape)                                # (I, J·Dout, Din)
-    du = (W.reshape(I, J * Dout, Din).transpose(0, 2, 1) @ d).transpose(2, 0, 1)    # (N, I, Din)
-    return du, dW
+    dw = (d @ u.transpose(1, 0, 2)).reshape(w.shape)                                # (I, J·Dout, Din)
+    du = (w.reshape(I, J * Dout, Din).transpose(0, 2, 1) @ d).transpose(2, 0, 1)    # (N, I, Din)
+    return du, dw
 
 
 def capsule_length_forward(v):

@@ -150,7 +150,7 @@ def write_wavs(out_dir, corpus):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m lcn_np.synthetic",
+    parser = argparse.ArgumentParser(prog="python -m lcn_np.data.synthetic",
                                      description="Write the built-in synthetic emotional-speech corpus as wav files.")
     parser.add_argument("--out", required=True, help="folder to write <speaker>/<emotion>/<id>.wav into")
     parser.add_argument("--seed", type=int, default=0)

@@ -3,7 +3,7 @@
     wave (T,) ──power_spectrogram──▶ P (F, frames) ──10·log10, floor──▶ dB ──normalise──▶ [−1, 1]
          ──resize──▶ (S, S) ──copy──▶ (3, S, S)
 
-- Power spectrogram: the project's own :func:`lcn_np.signal.power_spectrogram_forward`
+- Power spectrogram: the project's own :func:`lcn_np.ops.power_spectrogram_forward`
   (16 kHz, 25 ms Hamming window, 10 ms hop, 512-point FFT by default).
 - dB with a floor: 10·log10(P + 1e-10), then values more than ``top_db`` below the utterance's maximum
   are raised to that floor (as librosa's ``power_to_db(top_db=80)``), so silence cannot reach −∞.
@@ -22,15 +22,14 @@
 
 import hashlib
 import json
-import os
 import pathlib
-import tempfile
 from dataclasses import asdict, dataclass
 
 import numpy
 
 from .audio import AudioError, audio_problems, load_audio
-from .signal import power_spectrogram_forward
+from .. import ops
+from ..checkpoint import atomic_write, cache_dir
 
 
 @dataclass
@@ -61,7 +60,7 @@ def log_power_spectrogram(wave, config):
     wave = numpy.asarray(wave, dtype=numpy.float32)
     if wave.shape[0] < config.n_fft:
         wave = numpy.pad(wave, (0, config.n_fft - wave.shape[0]))
-    P, _ = power_spectrogram_forward(wave, config.n_fft, config.hop_length, config.win_length, config.window)
+    P, _ = ops.power_spectrogram_forward(wave, config.n_fft, config.hop_length, config.win_length, config.window)
     db = 10.0 * numpy.log10(P.astype(numpy.float64) + 1e-10)
     return numpy.maximum(db, db.max() - config.top_db)
 
@@ -88,20 +87,6 @@ def spectrogram_image(wave, config):
     return numpy.repeat(img[None], config.channels, axis=0).astype(numpy.float32)
 
 
-def atomic_save_npy(path, array):
-    """np.save to a temp file in the same folder, then rename: a crash never leaves half a file."""
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npy")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            numpy.save(f, array, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class FeatureCache:
     """Spectrogram images on disk, one .npy per (file, its mtime and size, feature settings)."""
 
@@ -124,11 +109,11 @@ class FeatureCache:
         return None
 
     def put(self, audio_path, config, image):
-        atomic_save_npy(self.path_for(audio_path, config), image)
+        atomic_write(self.path_for(audio_path, config), lambda f: numpy.save(f, image, allow_pickle=False))
 
 
 def default_cache_dir():
-    return pathlib.Path(os.environ.get("LCN_CACHE", pathlib.Path.home() / ".cache" / "lcn_np")) / "features"
+    return cache_dir("features")
 
 
 def features_for_items(items, config, cache_dir=None, progress=None):

@@ -8,7 +8,7 @@ Margin loss (Sabour et al. 2017, eq. 4), T_k = 1 for the true class:
 Softmax cross-entropy:  L = 1/N Σ_n (logsumexp(z_n) − z_n[y_n]),   ∂L/∂z = (softmax(z) − onehot(y)) / N
 """
 
-from .backend import array_module
+from ..backend import array_module
 from .checks import expect_ndim
 
 

@@ -1,43 +1,44 @@
 """Dynamic routing between capsules (Sabour et al. 2017, procedure 1), with dot or cosine agreement.
 
-    b = 0                                       logits, (N, I, J)
+    logits = 0                                  (N, I, J); Sabour et al. call them b
     for r = 1 … R:
-        c = softmax_j(b)                        over the OUTPUT capsules j (axis 2): each input capsule i
+        c = softmax_j(logits)                        over the OUTPUT capsules j (axis 2): each input capsule i
                                                 shares its vote among the outputs; a softmax over i is the
                                                 classic bug
         s_j = Σ_i c_ij û_j|i                    (N, J, D)
         v_j = squash(s_j)
-        if r < R:  b_ij += a(û_j|i, v_j)
+        if r < R:  logits_ij += a(û_j|i, v_j)
 
     a = û·v  ("dot", Sabour et al.)   or   a = û·v / (sqrt(|û|²+ε)·sqrt(|v|²+ε))  ("cosine", the LCN paper)
 
 Cosine agreement is bounded in [−1, 1], so the logits cannot run away when predictions are long.
 
 Backward: the exact gradient of the whole unrolled computation. Walking the iterations in reverse,
-the gradient of b is carried from each iteration to the one before (b is a running sum), and at every
-iteration it passes through the softmax (dc → db = c·(dc − Σ_j c·dc)), the weighted sum (ds → dc, dû)
+the gradient of the logits is carried from each iteration to the one before (they are a running sum),
+and at every iteration it passes through the softmax (dc → dlogits = c·(dc − Σ_j c·dc)), the weighted sum (ds → dc, dû)
 and squash (dv → ds); the agreement adds to dû and to the dv of its iteration. Nothing is detached.
 
 Internally the arrays are kept as (N, J, I, ·) so that the sums over i are batched matrix products.
 """
 
-from .backend import array_module
+from ..backend import array_module
 from .capsules import EPS, squash_backward, squash_forward
 from .checks import expect_ndim
 
 AGREEMENTS = ("dot", "cosine")
 
 
-def softmax(b, axis):
-    xp = array_module(b)
-    e = xp.exp(b - b.max(axis=axis, keepdims=True))
+def softmax(logits, axis):
+    """exp(logits) normalised to sum 1 along ``axis`` (the maximum is subtracted first: no overflow)."""
+    xp = array_module(logits)
+    e = xp.exp(logits - logits.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def routing_forward(u_hat, iterations=3, agreement="dot"):
     """u_hat: (N, I, J, D) predictions → v: (N, J, D) output capsules.
 
-    cache["c"] holds the last iteration's coupling coefficients, (N, I, J), each row summing to 1 over j.
+    ``routing_coupling(cache)`` gives the last iteration's coupling coefficients, (N, I, J).
     """
     expect_ndim("u_hat", u_hat, 4, "(N, I, J, D)")
     if not isinstance(iterations, int) or iterations < 1:
@@ -48,26 +49,30 @@ def routing_forward(u_hat, iterations=3, agreement="dot"):
     N, I, J, D = u_hat.shape
     uT = xp.ascontiguousarray(u_hat.transpose(0, 2, 1, 3))      # (N, J, I, D)
     u_norm = ((uT * uT).sum(axis=-1) + EPS) ** 0.5 if agreement == "cosine" else None   # (N, J, I)
-    b = xp.zeros((N, J, I), dtype=u_hat.dtype)
+    logits = xp.zeros((N, J, I), dtype=u_hat.dtype)
     steps = []
     for r in range(iterations):
-        c = softmax(b, axis=1)                                  # over j
+        c = softmax(logits, axis=1)                                  # over j
         s = (c[:, :, None, :] @ uT)[:, :, 0, :]                 # (N, J, D) = Σ_i c_ij û_j|i
         v, sq_cache = squash_forward(s)
         step = {"c": c, "sq": sq_cache, "v": v}
         if r < iterations - 1:
             dot = (uT @ v[..., None])[..., 0]                   # (N, J, I) = û·v
             if agreement == "dot":
-                b = b + dot
+                logits = logits + dot
             else:
                 v_norm = ((v * v).sum(axis=-1) + EPS) ** 0.5    # (N, J)
                 cos = dot / (u_norm * v_norm[..., None])
                 step.update(v_norm=v_norm, cos=cos)
-                b = b + cos
+                logits = logits + cos
         steps.append(step)
-    cache = {"uT": uT, "u_norm": u_norm, "steps": steps, "agreement": agreement,
-             "c": c.transpose(0, 2, 1)}
+    cache = {"uT": uT, "u_norm": u_norm, "steps": steps, "agreement": agreement}
     return v, cache
+
+
+def routing_coupling(cache):
+    """The coupling coefficients c of the last routing iteration, (N, I, J): row i sums to 1 over j."""
+    return cache["steps"][-1]["c"].transpose(0, 2, 1)
 
 
 def routing_backward(dout, cache):
@@ -75,18 +80,18 @@ def routing_backward(dout, cache):
     xp = array_module(dout)
     uT, steps, agreement = cache["uT"], cache["steps"], cache["agreement"]
     duT = xp.zeros_like(uT)
-    db = xp.zeros(uT.shape[:3], dtype=uT.dtype)                 # gradient of the logits after step r
+    dlogits = xp.zeros(uT.shape[:3], dtype=uT.dtype)            # gradient of the logits after step r
     for r in reversed(range(len(steps))):
         step = steps[r]
         v = step["v"]
         dv = dout if r == len(steps) - 1 else xp.zeros_like(v)
-        if r < len(steps) - 1:                                  # b_{r+1} = b_r + a(û, v_r)
+        if r < len(steps) - 1:                                  # logits_{r+1} = logits_r + a(û, v_r)
             if agreement == "dot":
-                da_dot = db
+                da_dot = dlogits
             else:
                 v_norm, cos, u_norm = step["v_norm"], step["cos"], cache["u_norm"]
-                da_dot = db / (u_norm * v_norm[..., None])      # through û·v
-                g = db * cos
+                da_dot = dlogits / (u_norm * v_norm[..., None])      # through û·v
+                g = dlogits * cos
                 duT -= (g / u_norm ** 2)[..., None] * uT        # through |û|
                 dv = dv - (g.sum(axis=2) / v_norm ** 2)[..., None] * v   # through |v|
             duT += da_dot[..., None] * v[:, :, None, :]
@@ -95,5 +100,5 @@ def routing_backward(dout, cache):
         c = step["c"]
         dc = (uT @ ds[..., None])[..., 0]                       # (N, J, I)
         duT += c[..., None] * ds[:, :, None, :]
-        db = db + c * (dc - (c * dc).sum(axis=1, keepdims=True))   # softmax over j, plus the carried db
+        dlogits = dlogits + c * (dc - (c * dc).sum(axis=1, keepdims=True))   # softmax over j, plus the carried dlogits
     return duT.transpose(0, 2, 1, 3)

@@ -14,7 +14,7 @@ without a Python loop); the depthwise convolution loops over its k² kernel taps
 of the whole batch; the pointwise convolution is one matrix product.
 """
 
-from .backend import array_module
+from ..backend import array_module
 from .checks import expect_ndim, expect_shape
 
 
@@ -37,8 +37,10 @@ def pad(x, padding):
     return xp.pad(x, ((0, 0), (0, 0), (t, b), (l, r)))
 
 
-def output_size(H, W, kh, kw, stride, padding):
-    t, b, l, r = padding
+def output_size(H, W, kh, kw, stride=1, padding=0):
+    """(Ho, Wo) of a kh×kw window sliding with ``stride`` over H×W padded by ``padding`` — the one place
+    this formula is written (convolutions, pooling, the MobileNet and primary-capsule grids use it)."""
+    t, b, l, r = normalize_padding(padding)
     Ho, Wo = (H + t + b - kh) // stride + 1, (W + l + r - kw) // stride + 1
     if Ho < 1 or Wo < 1:
         raise ValueError(f"x: the padded input ({H + t + b}×{W + l + r}) is smaller than the kernel ({kh}×{kw})")
