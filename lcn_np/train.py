@@ -27,9 +27,10 @@ from .data.audio import AudioError
 from .data.augment import augment
 from .data.corpora import load_corpus
 from .data.features import FeatureConfig, default_cache_dir, features_for_items, spectrogram_image
-from .data.splits import leakage_report, speaker_split, stratified_kfold, stratified_split, write_split
+from .data.splits import (carve_validation, leakage_report, loso_splits, speaker_split, stratified_kfold,
+                          stratified_split, write_split)
 from .layers import Dropout
-from .metrics import confusion_text, scores, table3_row
+from .metrics import confusion_text, mean_std_table, scores, table3_row
 from .model import VARIANTS, build
 from .optim import clip_grad_norm, lr_at, make_optimizer
 from .progress import Progress
@@ -47,9 +48,17 @@ def parse_args(argv=None):
     p.add_argument("--optimizer", default="adamw", choices=["sgd", "adam", "adamw"])
     p.add_argument("--weight-decay", type=float, default=1e-2)
     p.add_argument("--schedule", default="onecycle", choices=["onecycle", "cosine", "constant"])
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--split", default="random", choices=["random", "speaker"])
+    p.add_argument("--seed", type=int, default=0, help="the split, the initialisation and every random step")
+    p.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
+                   help="run once per seed (OUT/seed<S>/) and report the mean ± std, e.g. --seeds 0 1 2")
+    p.add_argument("--split", default="random", choices=["random", "speaker", "loso"],
+                   help="random: stratified --test-size per class (the paper's protocol); speaker: hold out "
+                        "--test-speakers; loso: leave one speaker out, one run per speaker, mean ± std")
     p.add_argument("--test-size", type=float, default=0.2, help="share of each class held out (stratified)")
+    p.add_argument("--val-size", type=float, default=0.1,
+                   help="share of each class of the training portion kept for validation: best.npz is the "
+                        "epoch with the best validation UA; the test set is scored for the record only "
+                        "(0: no validation, best.npz is the last epoch)")
     p.add_argument("--test-speakers", type=int, default=1, help="speakers held out with --split speaker")
     p.add_argument("--folds", type=int, default=0, help="K-fold cross-validation instead of one split")
     p.add_argument("--device", default=None, choices=["cpu", "gpu"])
@@ -80,6 +89,10 @@ def parse_args(argv=None):
         p.error(f"--lr must be positive, got {args.lr}")
     if not 0 < args.test_size < 1:
         p.error(f"--test-size must be between 0 and 1, got {args.test_size}")
+    if not 0 <= args.val_size < 1:
+        p.error(f"--val-size must be at least 0 and below 1, got {args.val_size}")
+    if args.folds and args.split != "random":
+        p.error(f"--folds makes its own splits; it cannot be combined with --split {args.split}")
     return args
 
 
@@ -211,15 +224,20 @@ def train_epoch(model, opt, args, X, y, train_idx, epoch, meta, steps_per_epoch,
     return (float(numpy.mean(losses)) if losses else None), correct / max(seen, 1), bar
 
 
-def train_one(args, X, y, train_idx, test_idx, classes, config, out, log, fold=None):
-    """Train on train_idx, evaluate on test_idx every epoch; returns the metrics dict."""
+def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=False):
+    """Train on ``split["train"]``; every epoch score the validation and the test set. best.npz is the
+    epoch with the best validation UA (the latest of equals), never chosen on the test set.
+
+    Returns the metrics dict: the test figures of best.npz at the top level, the last epoch's under "final".
+    """
+    train_idx, val_idx, test_idx = split["train"], split["val"], split["test"]
     n_classes = len(classes)
     model = build(args.variant, n_classes, args.image_size, seed=args.seed, pretrained=args.pretrained)
     opt = make_optimizer(args.optimizer, model.parameters, args.lr, args.weight_decay)
     steps_per_epoch = -(-len(train_idx) // args.batch_size)
-    meta = new_meta(args, model, classes, config, fold)
+    meta = new_meta(args, model, classes, config, split["name"])
     last, best = out / "last.npz", out / "best.npz"
-    if args.resume and (last.is_file() or fold is None):     # a fold not reached yet starts afresh
+    if args.resume and (last.is_file() or not fresh_if_missing):    # a fold not reached yet starts afresh
         resume_from(last, model, opt, meta, log)
     model.train()
     train_seconds, t0 = meta["train_seconds"], time.perf_counter()
@@ -233,13 +251,16 @@ def train_one(args, X, y, train_idx, test_idx, classes, config, out, log, fold=N
         for epoch in range(meta["epoch"], args.epochs):
             loss, train_acc, bar = train_epoch(model, opt, args, X, y, train_idx, epoch, meta, steps_per_epoch,
                                                budget)
-            result = evaluate(model, X[test_idx], y[test_idx], 64, n_classes)
+            val = evaluate(model, X[val_idx], y[val_idx], 64, n_classes) if len(val_idx) else None
+            test = evaluate(model, X[test_idx], y[test_idx], 64, n_classes)
             meta["history"].append({"epoch": epoch + 1, "loss": loss, "train_acc": train_acc,
-                                    "test_ua": result["ua"], "test_wa": result["wa"], "lr": opt.lr})
-            bar.close(loss=loss or 0.0, acc=train_acc, test_UA=result["ua"])
+                                    "val_ua": val and val["ua"], "val_wa": val and val["wa"],
+                                    "test_ua": test["ua"], "test_wa": test["wa"], "lr": opt.lr})
+            bar.close(loss=loss or 0.0, acc=train_acc, **({"val_UA": val["ua"]} if val else {}), test_UA=test["ua"])
             meta["epoch"], meta["step"] = epoch + 1, 0
-            if meta["best"] is None or result["ua"] > meta["best"]["ua"]:
-                meta["best"] = {"epoch": epoch + 1, "ua": result["ua"], "wa": result["wa"]}
+            chosen = val["ua"] if val else 0.0                   # no validation set: the last epoch is best
+            if meta["best"] is None or chosen >= meta["best"]["val_ua"]:
+                meta["best"] = {"epoch": epoch + 1, "val_ua": chosen}
                 save(best)
             save(last)
     except (KeyboardInterrupt, Interrupted):
@@ -248,9 +269,86 @@ def train_one(args, X, y, train_idx, test_idx, classes, config, out, log, fold=N
         raise KeyboardInterrupt from None
     train_seconds += time.perf_counter() - t0
     final = evaluate(model, X[test_idx], y[test_idx], 64, n_classes)
-    return {"classes": classes, "recall": final["recall"], "ua": final["ua"], "wa": final["wa"],
-            "confusion": final["confusion"], "train_seconds": train_seconds, "best_epoch": meta["best"],
-            "history": meta["history"], "n_train": int(len(train_idx)), "n_test": int(len(test_idx))}
+    state, _, _ = load_checkpoint(best)
+    model.load_state_dict(state, str(best))
+    selected = evaluate(model, X[test_idx], y[test_idx], 64, n_classes)
+    return {"classes": classes, "recall": selected["recall"], "ua": selected["ua"], "wa": selected["wa"],
+            "confusion": selected["confusion"], "selected_epoch": meta["best"]["epoch"],
+            "val_ua": meta["best"]["val_ua"] if len(val_idx) else None,
+            "final": {k: final[k] for k in ("ua", "wa", "recall", "confusion")},
+            "train_seconds": train_seconds, "history": meta["history"], "split": split["name"],
+            "n_train": int(len(train_idx)), "n_val": int(len(val_idx)), "n_test": int(len(test_idx))}
+
+
+def make_splits(args, y, items):
+    """[{name, train, val, test}]: the test split(s) of --split / --folds, then a stratified validation
+    share carved from each training portion."""
+    if args.folds:
+        tests = [(f"fold{k + 1}", tr, te) for k, (tr, te) in enumerate(stratified_kfold(y, args.folds, args.seed))]
+    elif args.split == "loso":
+        tests = loso_splits(items)
+    elif args.split == "speaker":
+        tests = [(None, *speaker_split(items, args.test_speakers, args.seed))]
+    else:
+        tests = [(None, *stratified_split(y, args.test_size, args.seed))]
+    splits = []
+    for name, train_idx, test_idx in tests:
+        train_idx, val_idx = carve_validation(y, train_idx, args.val_size, args.seed)
+        splits.append({"name": name, "train": train_idx, "val": val_idx, "test": test_idx})
+    return splits
+
+
+def provenance(args):
+    """Where a figure came from: the command, every argument, the versions, the commit."""
+    import platform
+    import subprocess
+    from . import __version__
+    commit = None
+    try:
+        here = pathlib.Path(__file__).resolve().parent
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
+                                timeout=5).stdout.strip() or None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        if commit and dirty:
+            commit += " (with uncommitted changes)"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"command": args.command.replace(" --resume", ""),
+            "args": {k: v for k, v in vars(args).items() if k not in ("stop_after_steps", "command")},
+            "lcn_np": __version__, "commit": commit, "numpy": numpy.__version__,
+            "python": platform.python_version(), "platform": platform.platform(),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def run_seed(args, X, y, items, classes, name, config, out, log):
+    """One seed: every split of it (one, K folds or one per speaker), summarised."""
+    splits = make_splits(args, y, items)
+    results = []
+    for split in splits:
+        split_out = out / split["name"] if split["name"] else out
+        split_out.mkdir(parents=True, exist_ok=True)
+        write_split(split_out / "split.json", items, split["train"], split["test"], split["val"])
+        for w in leakage_report(items, split["train"], split["test"], "kfold" if args.folds else args.split):
+            log(f"warning: {w}")
+        log(f"{args.variant}, seed {args.seed}: {len(split['train'])} training / {len(split['val'])} validation / "
+            f"{len(split['test'])} test utterances" + (f" ({split['name']})" if split["name"] else ""))
+        results.append(train_one(args, X, y, split, classes, config, split_out, log,
+                                 fresh_if_missing=len(splits) > 1 or bool(args.seeds)))
+    metrics = summarise(results)
+    metrics.update(corpus=name, variant=args.variant, image_size=args.image_size, epochs=args.epochs,
+                   seed=args.seed, split="kfold" if args.folds else args.split, provenance=provenance(args))
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    if len(results) > 1:
+        log("\n" + mean_std_table(classes, [(r["split"], r) for r in results], args.variant))
+    else:
+        log("\n" + table3_row(classes, metrics, metrics["train_seconds"], args.variant))
+    log(f"test figures of best.npz (epoch {metrics['selected_epoch']}, chosen on validation UA"
+        + ("" if args.val_size else "; no validation set: the last epoch") + f"); the last epoch's test UA: "
+        f"{100 * metrics['final']['ua']:.2f} %")
+    log("\nconfusion matrix (test set):\n" + confusion_text(classes, metrics["confusion"]))
+    log(f"\nwrote {out / 'metrics.json'}, best.npz, last.npz, split.json")
+    return metrics
 
 
 def run(args, log=print):
@@ -259,54 +357,53 @@ def run(args, log=print):
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     config = FeatureConfig(image_size=args.image_size)
-    t_data = time.perf_counter()
-    X, y, items, classes, name = load_data(args, config, log)
-    log(f"features: {len(X)} images of {config.channels}×{config.image_size}×{config.image_size} "
-        f"in {time.perf_counter() - t_data:.1f} s")
-    counts = numpy.bincount(y, minlength=len(classes))
-    if counts.min() < 2:
-        raise ValueError(f"class {classes[int(counts.argmin())]!r} has {counts.min()} usable file(s); "
-                         "every class needs at least 2 to be split into training and test")
-    if args.folds:
-        splits = stratified_kfold(y, args.folds, args.seed)
-    elif args.split == "speaker":
-        splits = [speaker_split(items, args.test_speakers, args.seed)]
-    else:
-        splits = [stratified_split(y, args.test_size, args.seed)]
-    results = []
-    for k, (train_idx, test_idx) in enumerate(splits):
-        fold_out = out / f"fold{k + 1}" if args.folds else out
-        fold_out.mkdir(parents=True, exist_ok=True)
-        write_split(fold_out / "split.json", items, train_idx, test_idx)
-        for w in leakage_report(items, train_idx, test_idx, "kfold" if args.folds else args.split):
-            log(f"warning: {w}")
-        log(f"{args.variant}: {len(train_idx)} training / {len(test_idx)} test utterances"
-            + (f" (fold {k + 1}/{len(splits)})" if args.folds else ""))
-        results.append(train_one(args, X, y, train_idx, test_idx, classes, config, fold_out, log,
-                                 fold=k + 1 if args.folds else None))
-    metrics = summarise(results, args, name)
+    seeds = args.seeds or [args.seed]
+    data = None
+    per_seed = []
+    for seed in seeds:
+        args.seed = seed
+        if data is None or args.data is None:                # the synthetic corpus is drawn per seed
+            t_data = time.perf_counter()
+            data = load_data(args, config, log)
+            X, y, items, classes, name = data
+            log(f"features: {len(X)} images of {config.channels}×{config.image_size}×{config.image_size} "
+                f"in {time.perf_counter() - t_data:.1f} s")
+            counts = numpy.bincount(y, minlength=len(classes))
+            if counts.min() < 2:
+                raise ValueError(f"class {classes[int(counts.argmin())]!r} has {counts.min()} usable file(s); "
+                                 "every class needs at least 2 to be split into training and test")
+        seed_out = out / f"seed{seed}" if args.seeds else out
+        per_seed.append(run_seed(args, X, y, items, classes, name, config, seed_out, log))
+    if not args.seeds:
+        return per_seed[0]
+    metrics = summarise(per_seed)
+    metrics.update(corpus=name, variant=args.variant, seeds=seeds, provenance=provenance(args))
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    log("\n" + table3_row(classes, metrics, metrics["train_seconds"], args.variant))
-    if args.folds:
-        log(f"{args.folds}-fold UA {100 * metrics['ua']:.2f} ± {100 * metrics['ua_std']:.2f} %")
-    log("\nconfusion matrix (test set):\n" + confusion_text(classes, metrics["confusion"]))
-    log(f"\nwrote {out / 'metrics.json'}, {out / 'best.npz'}, {out / 'last.npz'}")
+    log(f"\n{len(seeds)} seeds, test figures of each seed's best.npz (chosen on validation):\n"
+        + mean_std_table(classes, [(f"seed {s}", m) for s, m in zip(seeds, per_seed)], args.variant))
+    log(f"\nwrote {out / 'metrics.json'}")
     return metrics
 
 
-def summarise(results, args, corpus_name):
-    """One result, or the mean (and std) over folds; confusion matrices are summed."""
+def summarise(results):
+    """One result as it is, or the mean and std over several (folds, speakers or seeds): per-class recall,
+    UA and WA of the selected models and of the last epochs; confusion matrices summed."""
     m = dict(results[0])
-    if len(results) > 1:
-        m["recall"] = numpy.mean([r["recall"] for r in results], axis=0).tolist()
-        m["ua"] = float(numpy.mean([r["ua"] for r in results]))
-        m["wa"] = float(numpy.mean([r["wa"] for r in results]))
-        m["ua_std"] = float(numpy.std([r["ua"] for r in results]))
-        m["confusion"] = numpy.sum([r["confusion"] for r in results], axis=0).tolist()
-        m["train_seconds"] = float(sum(r["train_seconds"] for r in results))
-        m["folds"] = results
-    m.update(corpus=corpus_name, variant=args.variant, image_size=args.image_size, epochs=args.epochs,
-             seed=args.seed, split="kfold" if args.folds else args.split)
+    if len(results) == 1:
+        return m
+    mean = lambda key, rs=results: float(numpy.mean([r[key] for r in rs]))    # noqa: E731
+    std = lambda key, rs=results: float(numpy.std([r[key] for r in rs]))      # noqa: E731
+    m.update(recall=numpy.mean([r["recall"] for r in results], axis=0).tolist(),
+             recall_std=numpy.std([r["recall"] for r in results], axis=0).tolist(),
+             ua=mean("ua"), ua_std=std("ua"), wa=mean("wa"), wa_std=std("wa"),
+             confusion=numpy.sum([r["confusion"] for r in results], axis=0).tolist(),
+             train_seconds=float(sum(r["train_seconds"] for r in results)), parts=results)
+    if all("final" in r for r in results):
+        finals = [r["final"] for r in results]
+        m["final"] = {"ua": mean("ua", finals), "ua_std": std("ua", finals), "wa": mean("wa", finals)}
+    for k in ("history", "selected_epoch", "val_ua", "split"):
+        m.pop(k, None)
+    m["selected_epoch"] = [r.get("selected_epoch") for r in results]
     return m
 
 

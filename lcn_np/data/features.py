@@ -57,12 +57,73 @@ class FeatureConfig:
 
 def log_power_spectrogram(wave, config):
     """dB power spectrogram (F, frames), floored at max − top_db; short waves are zero-padded to one frame."""
+    db = 10.0 * numpy.log10(power_spectrogram(wave, config) + 1e-10)
+    return numpy.maximum(db, db.max() - config.top_db)
+
+
+def hz_to_mel(f):
+    """The HTK mel scale: equal steps in mel are roughly equal steps in perceived pitch."""
+    return 2595.0 * numpy.log10(1.0 + numpy.asarray(f, dtype=numpy.float64) / 700.0)
+
+
+def mel_to_hz(m):
+    return 700.0 * (10.0 ** (numpy.asarray(m, dtype=numpy.float64) / 2595.0) - 1.0)
+
+
+def mel_filterbank(n_mels, n_fft, sample_rate, fmin=0.0, fmax=None):
+    """(n_mels, n_fft//2 + 1) triangular filters, equally spaced on the mel scale (HTK formula).
+
+    Filter m rises linearly from centre m−1 to centre m and falls to centre m+1 (n_mels + 2 points equally
+    spaced in mel between fmin and fmax, fmax = sample_rate/2 by default), reaching 1 at its centre. Applied
+    to a power spectrogram P (F, frames) it gives mel-band energies ``fb @ P``.
+    """
+    fmax = sample_rate / 2 if fmax is None else fmax
+    if not 0 <= fmin < fmax <= sample_rate / 2:
+        raise ValueError(f"mel filterbank: need 0 ≤ fmin < fmax ≤ sample_rate/2, got fmin={fmin}, fmax={fmax}")
+    bins = numpy.arange(n_fft // 2 + 1) * sample_rate / n_fft                   # centre frequency of each bin
+    edges = mel_to_hz(numpy.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
+    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (bins[None, :] - lower) / (centre - lower)
+    falling = (upper - bins[None, :]) / (upper - centre)
+    return numpy.maximum(0.0, numpy.minimum(rising, falling))
+
+
+def dct_matrix(n_out, n_in):
+    """Orthonormal DCT-II as a (n_out, n_in) matrix: row k is sqrt(2/n)·cos(π k (i + ½) / n), row 0 scaled
+    by 1/sqrt(2). Applied to log mel energies it gives cepstral coefficients (MFCCs)."""
+    i = numpy.arange(n_in)
+    D = numpy.sqrt(2.0 / n_in) * numpy.cos(numpy.pi * numpy.arange(n_out)[:, None] * (i[None, :] + 0.5) / n_in)
+    D[0] /= numpy.sqrt(2.0)
+    return D
+
+
+def power_spectrogram(wave, config):
+    """(F, frames) float64 power spectrogram of one waveform (our own op); short waves are zero-padded."""
     wave = numpy.asarray(wave, dtype=numpy.float32)
     if wave.shape[0] < config.n_fft:
         wave = numpy.pad(wave, (0, config.n_fft - wave.shape[0]))
     P, _ = ops.power_spectrogram_forward(wave, config.n_fft, config.hop_length, config.win_length, config.window)
-    db = 10.0 * numpy.log10(P.astype(numpy.float64) + 1e-10)
-    return numpy.maximum(db, db.max() - config.top_db)
+    return P.astype(numpy.float64)
+
+
+def log_mel_energies(wave, config, n_mels=64):
+    """(n_mels, frames) natural log of the mel-band energies (floor 1e-10)."""
+    return numpy.log(mel_filterbank(n_mels, config.n_fft, config.sample_rate) @ power_spectrogram(wave, config) + 1e-10)
+
+
+def mfcc(wave, config, n_mfcc=13, n_mels=40):
+    """(n_mfcc, frames) MFCCs: DCT of the log mel-band energies of our own power spectrogram."""
+    return dct_matrix(n_mfcc, n_mels) @ log_mel_energies(wave, config, n_mels)
+
+
+def deltas(features, width=2):
+    """Regression deltas along time (the HTK formula): d_t = Σ_k k·(c_{t+k} − c_{t−k}) / (2 Σ_k k²), with the
+    edges repeated. features: (..., frames) → same shape."""
+    pad = [(0, 0)] * (features.ndim - 1) + [(width, width)]
+    f = numpy.pad(features, pad, mode="edge")
+    T = features.shape[-1]
+    num = sum(k * (f[..., width + k:width + k + T] - f[..., width - k:width - k + T]) for k in range(1, width + 1))
+    return num / (2 * sum(k * k for k in range(1, width + 1)))
 
 
 def resize_axis(a, size, axis):
