@@ -49,16 +49,17 @@ def mean_std_table(classes, named_results, label="ours"):
     """Table 3 layout for several runs (seeds, folds or held-out speakers): one row each, then mean ± std.
 
     ``named_results``: [(row name, result dict with recall, ua, wa, train_seconds)]."""
-    head = f"{label:16s}" + "".join(f"{c:>15s}" for c in classes) + f"{'average':>15s}{'WA':>15s}{'time':>10s}"
+    w = max([16, len(label) + 1] + [len(str(name)) + 1 for name, _ in named_results])
+    head = f"{label:{w}s}" + "".join(f"{c:>15s}" for c in classes) + f"{'average':>15s}{'WA':>15s}{'time':>10s}"
     lines = [head]
     for name, r in named_results:
-        lines.append(f"{name:16s}" + "".join(f"{100 * v:14.2f}%" for v in r["recall"])
+        lines.append(f"{name:{w}s}" + "".join(f"{100 * v:14.2f}%" for v in r["recall"])
                      + f"{100 * r['ua']:14.2f}%{100 * r['wa']:14.2f}%{r['train_seconds'] / 60:7.1f} min")
     recall = numpy.array([r["recall"] for _, r in named_results]) * 100
     ua = numpy.array([r["ua"] for _, r in named_results]) * 100
     wa = numpy.array([r["wa"] for _, r in named_results]) * 100
     cell = lambda m, s: f"{m:6.2f} ± {s:5.2f}"                      # noqa: E731
-    lines.append(f"{'mean ± std':16s}" + "".join(f"{cell(m, s):>15s}" for m, s in zip(recall.mean(0), recall.std(0)))
+    lines.append(f"{'mean ± std':{w}s}" + "".join(f"{cell(m, s):>15s}" for m, s in zip(recall.mean(0), recall.std(0)))
                  + f"{cell(ua.mean(), ua.std()):>15s}{cell(wa.mean(), wa.std()):>15s}"
                  + f"{numpy.mean([r['train_seconds'] for _, r in named_results]) / 60:7.1f} min")
     return "\n".join(lines)
