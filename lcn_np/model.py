@@ -40,11 +40,25 @@ LOSSES = {"margin": (ops.margin_loss_forward, ops.margin_loss_backward),
           "cross_entropy": (ops.softmax_cross_entropy_forward, ops.softmax_cross_entropy_backward)}
 
 
+def image_shape(image_size):
+    """(rows, columns) from an int S (an S×S image) or a pair, e.g. (64, 128): 64 mel bands × 128 frames."""
+    if isinstance(image_size, (int, numpy.integer)):
+        return int(image_size), int(image_size)
+    rows, cols = image_size
+    return int(rows), int(cols)
+
+
+def map_size(frontend, image_size):
+    """The front end's output map for an input of ``image_size``: an int for a square input, else (h, w)."""
+    h, w = frontend.output_shape((1, 3) + image_shape(image_size))[2:]
+    return h if isinstance(image_size, (int, numpy.integer)) else (h, w)
+
+
 def table1_frontend(separable, image_size=64, channels=(64, 128), rng=None, dtype="float32"):
     """The paper's Table 1 front end (or its standard-convolution twin for `cn`/`cnn`).
 
     Returns (Sequential, output channels, output map size) — the same kind of answer as
-    :func:`lcn_np.mobilenet.mobilenet_frontend`. The two max-pools divide the image side by 4.
+    :func:`lcn_np.mobilenet.mobilenet_frontend`. The two max-pools divide each side by 4.
     """
     block = dsc_block if separable else conv_block
     c1, c2 = channels
@@ -54,14 +68,17 @@ def table1_frontend(separable, image_size=64, channels=(64, 128), rng=None, dtyp
         ("block3", block(c1, c2, rng=rng, dtype=dtype)), ("block4", block(c2, c2, rng=rng, dtype=dtype)),
         ("pool2", MaxPool2d(2, 2)),
     ])
-    return frontend, c2, frontend.output_shape((1, 3, image_size, image_size))[2]
+    return frontend, c2, map_size(frontend, image_size)
 
 
 def primary_capsule_grid(grid, kernel=9, stride=2):
-    """(kernel, capsule grid side) of the primary capsules on a grid×grid map: a 9×9 stride-2 convolution,
-    its kernel shrunk to the map when the map is smaller than 9. The one place this choice is made."""
-    kernel = min(kernel, grid)
-    return kernel, ops.output_size(grid, grid, kernel, kernel, stride)[0]
+    """(kernel, capsule grid) of the primary capsules on a map of ``grid`` (an int side, or (h, w)): a 9×9
+    stride-2 convolution, its kernel shrunk to the map when the map is smaller than 9. The capsule grid is
+    an int for an int map, else (h, w). The one place this choice is made."""
+    h, w = image_shape(grid)
+    kernel = min(kernel, h, w)
+    out = ops.output_size(h, w, kernel, kernel, stride)
+    return kernel, (out[0] if isinstance(grid, (int, numpy.integer)) else out)
 
 
 class Model:
@@ -130,8 +147,8 @@ class Model:
 
         Shapes come from each layer's ``output_shape``: nothing runs, so nothing (BatchNorm's running
         statistics, the last caches) changes."""
-        size = self.config["image_size"]
-        shape = (1, 3, size, size)
+        rows, cols = image_shape(self.config["image_size"])
+        shape = (1, 3, rows, cols)
         rows, total_p, total_f = [], 0, 0.0
         for name, layer in self.body.layers:
             units = list(layer.named(name + ".")) if isinstance(layer, Sequential) else [(name, layer)]
@@ -141,7 +158,7 @@ class Model:
                 f = unit.flops(shape) if hasattr(unit, "flops") else 0
                 rows.append((unit_name, repr(unit), tuple(out[1:]), p, f / 1e6))
                 total_p, total_f, shape = total_p + p, total_f + f, out
-        lines = [f"{self.variant}: input (3, {size}, {size})",
+        lines = [f"{self.variant}: input (3, {rows}, {cols})",
                  f"{'layer':30s} {'what':52s} {'output':>18s} {'params':>10s} {'MFLOPs':>9s}"]
         lines += [f"{n:30s} {w[:52]:52s} {str(s):>18s} {p:10,d} {f:9.2f}" for n, w, s, p, f in rows]
         lines.append(f"{'total':30s} {'':52s} {'':>18s} {total_p:10,d} {total_f / 1e6:9.2f}")
@@ -153,8 +170,10 @@ def build(variant, n_classes=6, image_size=64, seed=0, pretrained=None, dtype="f
     """Build one of :data:`VARIANTS`; every random number comes from ``seed``."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    if image_size < 8:
+    if min(image_shape(image_size)) < 8:
         raise ValueError(f"image_size must be at least 8, got {image_size}")
+    if not isinstance(image_size, (int, numpy.integer)):
+        image_size = list(image_shape(image_size))             # JSON-friendly in checkpoints
     rng = numpy.random.default_rng(seed)
     config = dict(variant=variant, n_classes=n_classes, image_size=image_size, seed=seed, dtype=dtype,
                   channels=list(channels), n_types=n_types, caps_dim=caps_dim, out_dim=out_dim,
@@ -177,7 +196,7 @@ def build(variant, n_classes=6, image_size=64, seed=0, pretrained=None, dtype="f
                 ("classifier", Linear(c_out, n_classes, rng=rng, dtype=dtype))]
         return Model(variant, frontend, head, config)
     kernel, n_grid = primary_capsule_grid(grid)
-    n_primary = n_types * n_grid * n_grid
+    n_primary = n_types * int(numpy.prod(image_shape(n_grid)))
     agreement = "cosine" if variant in ("cn-dsc-dr", "lcn") else "dot"
     head = [("primary", PrimaryCapsules(c_out, n_types, caps_dim, kernel, 2, separable=variant != "cn",
                                         rng=rng, dtype=dtype)),

@@ -26,13 +26,14 @@ from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .data.audio import AudioError
 from .data.augment import augment
 from .data.corpora import load_corpus
-from .data.features import FeatureConfig, default_cache_dir, features_for_items, spectrogram_image
+from .data.features import FeatureConfig, default_cache_dir, features_for_items, random_windows, spectrogram_image
 from .data.splits import (carve_validation, leakage_report, loso_splits, speaker_split, stratified_kfold,
                           stratified_split, write_split)
 from .layers import Dropout
 from .metrics import confusion_text, mean_std_table, scores, table3_row
 from .model import VARIANTS, build
 from .optim import clip_grad_norm, lr_at, make_optimizer
+from .predict import utterance_scores
 from .progress import Progress
 
 
@@ -41,7 +42,18 @@ def parse_args(argv=None):
     p.add_argument("--data", help="corpus folder (default: the built-in synthetic corpus)")
     p.add_argument("--dataset", default="auto", choices=["auto", "casia", "emodb", "ravdess", "folder"])
     p.add_argument("--variant", default="cn-dsc-dr", choices=VARIANTS)
-    p.add_argument("--image-size", type=int, help="S of the S×S input (default 32 on the synthetic corpus, 64 otherwise)")
+    p.add_argument("--image-size", type=int, help="S of the S×S input, or the rows (frequency) with --time windows "
+                                                  "(default 32 on the synthetic corpus, 64 otherwise)")
+    p.add_argument("--frequency", default="linear", choices=["linear", "mel"],
+                   help="linear STFT bins resampled to S rows, or S log-mel bands")
+    p.add_argument("--channels-from", default="copies", choices=["copies", "deltas"],
+                   help="the 3 image channels: copies of the spectrogram, or static, delta, delta-delta")
+    p.add_argument("--time", default="resize", choices=["resize", "windows"],
+                   help="resize the whole utterance to S columns, or keep the 10 ms frames: random windows of "
+                        "--window-frames in training, the mean over all windows of an utterance at test")
+    p.add_argument("--window-frames", type=int, default=128, help="columns of a window with --time windows")
+    p.add_argument("--n-blocks", type=int, default=None,
+                   help="MobileNet blocks in the front end of cn-dsc-pm / lcn (default: chosen by image size)")
     p.add_argument("--epochs", type=int, help="default 25 on the synthetic corpus, 30 otherwise")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
@@ -104,7 +116,8 @@ def load_data(args, config, log):
         log("data: the built-in SYNTHETIC corpus (source-filter voices, 4 speakers, 6 emotions) — "
             "use --data DIR for real speech")
         corpus = make_corpus(per_class=args.synthetic_per_class, seed=args.seed)
-        X = numpy.stack([spectrogram_image(w, config) for w in corpus.waves])
+        X = [spectrogram_image(w, config) for w in corpus.waves]
+        X = X if config.time == "windows" else numpy.stack(X)
         return X, corpus.labels.astype(numpy.int64), corpus.items, list(corpus.classes), "synthetic"
     corpus = load_corpus(args.data, args.dataset)
     log(f"data: {corpus.name} corpus at {args.data}: {len(corpus)} files, classes {', '.join(corpus.classes)}")
@@ -144,15 +157,23 @@ def step_rng(seed, epoch, step):
     return numpy.random.default_rng([seed, epoch, step])
 
 
-def evaluate(model, X, y, batch_size, n_classes):
-    xp = backend.device_module()
-    model.eval()
-    preds = []
-    for i in range(0, len(X), batch_size):
-        out = model.forward(xp.asarray(X[i:i + batch_size]))
-        preds.append(backend.to_numpy(out.argmax(axis=1)))
-    model.train()
-    return scores(y, numpy.concatenate(preds) if preds else numpy.zeros(0, int), n_classes)
+def evaluate(model, X, y, idx, n_classes, config):
+    """WA, UA, recall and confusion of the utterances ``idx``."""
+    if len(idx) == 0:
+        return None
+    images = [X[i] for i in idx] if config.time == "windows" else X[idx]
+    return scores(y[idx], utterance_scores(model, images, config).argmax(axis=1), n_classes)
+
+
+def training_batch(X, batch, rng, args, config):
+    """The augmented images of one step: (N, C, S, S), or one random window per utterance (N, C, S, frames)."""
+    if config.time == "windows":
+        xb = random_windows([X[i] for i in batch], config.window_frames, rng, config.silence())
+    else:
+        xb = X[batch]
+    if not args.augment:
+        return xb
+    return augment(xb, rng, max_shift=0.0 if config.time == "windows" else 0.1, silence=config.silence())
 
 
 class Interrupted(Exception):
@@ -198,7 +219,7 @@ def train_step(model, opt, args, xb, yb, lr, where):
     return float(loss), scores_b
 
 
-def train_epoch(model, opt, args, X, y, train_idx, epoch, meta, steps_per_epoch, budget):
+def train_epoch(model, opt, args, config, X, y, train_idx, epoch, meta, steps_per_epoch, budget):
     """One pass over the training set in a seeded order; returns (mean loss, training accuracy, the
     epoch's progress bar, left open for the evaluation's figures).
 
@@ -212,7 +233,7 @@ def train_epoch(model, opt, args, X, y, train_idx, epoch, meta, steps_per_epoch,
             raise Interrupted
         batch = order[step * args.batch_size:(step + 1) * args.batch_size]
         rng = step_rng(args.seed, epoch, step)
-        xb = augment(X[batch], rng) if args.augment else X[batch]
+        xb = training_batch(X, batch, rng, args, config)
         lr = lr_at(epoch * steps_per_epoch + step, steps_per_epoch * args.epochs, args.lr, args.schedule)
         loss, scores_b = train_step(model, opt, args, xb, y[batch], lr, {"rng": rng, "epoch": epoch, "step": step})
         losses.append(loss)
@@ -232,7 +253,9 @@ def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=Fal
     """
     train_idx, val_idx, test_idx = split["train"], split["val"], split["test"]
     n_classes = len(classes)
-    model = build(args.variant, n_classes, args.image_size, seed=args.seed, pretrained=args.pretrained)
+    shape = config.input_shape if config.time == "windows" else args.image_size
+    model = build(args.variant, n_classes, shape, seed=args.seed, pretrained=args.pretrained,
+                  **({"n_blocks": args.n_blocks} if args.n_blocks else {}))
     opt = make_optimizer(args.optimizer, model.parameters, args.lr, args.weight_decay)
     steps_per_epoch = -(-len(train_idx) // args.batch_size)
     meta = new_meta(args, model, classes, config, split["name"])
@@ -249,10 +272,10 @@ def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=Fal
     budget = {"left": args.stop_after_steps or -1}
     try:
         for epoch in range(meta["epoch"], args.epochs):
-            loss, train_acc, bar = train_epoch(model, opt, args, X, y, train_idx, epoch, meta, steps_per_epoch,
-                                               budget)
-            val = evaluate(model, X[val_idx], y[val_idx], 64, n_classes) if len(val_idx) else None
-            test = evaluate(model, X[test_idx], y[test_idx], 64, n_classes)
+            loss, train_acc, bar = train_epoch(model, opt, args, config, X, y, train_idx, epoch, meta,
+                                               steps_per_epoch, budget)
+            val = evaluate(model, X, y, val_idx, n_classes, config)
+            test = evaluate(model, X, y, test_idx, n_classes, config)
             meta["history"].append({"epoch": epoch + 1, "loss": loss, "train_acc": train_acc,
                                     "val_ua": val and val["ua"], "val_wa": val and val["wa"],
                                     "test_ua": test["ua"], "test_wa": test["wa"], "lr": opt.lr})
@@ -268,10 +291,10 @@ def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=Fal
         log(f"\ninterrupted: saved {last}. Resume with:\n  {args.command}")
         raise KeyboardInterrupt from None
     train_seconds += time.perf_counter() - t0
-    final = evaluate(model, X[test_idx], y[test_idx], 64, n_classes)
+    final = evaluate(model, X, y, test_idx, n_classes, config)
     state, _, _ = load_checkpoint(best)
     model.load_state_dict(state, str(best))
-    selected = evaluate(model, X[test_idx], y[test_idx], 64, n_classes)
+    selected = evaluate(model, X, y, test_idx, n_classes, config)
     return {"classes": classes, "recall": selected["recall"], "ua": selected["ua"], "wa": selected["wa"],
             "confusion": selected["confusion"], "selected_epoch": meta["best"]["epoch"],
             "val_ua": meta["best"]["val_ua"] if len(val_idx) else None,
@@ -356,7 +379,8 @@ def run(args, log=print):
         backend.set_device(args.device)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    config = FeatureConfig(image_size=args.image_size)
+    config = FeatureConfig(image_size=args.image_size, frequency=args.frequency, channels_from=args.channels_from,
+                           time=args.time, window_frames=args.window_frames)
     seeds = args.seeds or [args.seed]
     data = None
     per_seed = []
@@ -366,8 +390,9 @@ def run(args, log=print):
             t_data = time.perf_counter()
             data = load_data(args, config, log)
             X, y, items, classes, name = data
-            log(f"features: {len(X)} images of {config.channels}×{config.image_size}×{config.image_size} "
-                f"in {time.perf_counter() - t_data:.1f} s")
+            log(f"features: {len(X)} images of {config.channels}×{config.image_size}×"
+                f"{'frames' if config.time == 'windows' else config.image_size} in {time.perf_counter() - t_data:.1f} s"
+                + (f"; the network sees windows of {config.window_frames} frames" if config.time == "windows" else ""))
             counts = numpy.bincount(y, minlength=len(classes))
             if counts.min() < 2:
                 raise ValueError(f"class {classes[int(counts.argmin())]!r} has {counts.min()} usable file(s); "
