@@ -52,6 +52,8 @@ def parse_args(argv=None):
                    help="resize the whole utterance to S columns, or keep the 10 ms frames: random windows of "
                         "--window-frames in training, the mean over all windows of an utterance at test")
     p.add_argument("--window-frames", type=int, default=128, help="columns of a window with --time windows")
+    p.add_argument("--normalize", default="utterance", choices=["utterance", "level"],
+                   help="map each utterance's own dB range to [-1, 1], or a fixed range (keeps loudness)")
     p.add_argument("--n-blocks", type=int, default=None,
                    help="MobileNet blocks in the front end of cn-dsc-pm / lcn (default: chosen by image size)")
     p.add_argument("--epochs", type=int, help="default 25 on the synthetic corpus, 30 otherwise")
@@ -380,7 +382,7 @@ def run(args, log=print):
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     config = FeatureConfig(image_size=args.image_size, frequency=args.frequency, channels_from=args.channels_from,
-                           time=args.time, window_frames=args.window_frames)
+                           time=args.time, window_frames=args.window_frames, normalize=args.normalize)
     seeds = args.seeds or [args.seed]
     data = None
     per_seed = []

@@ -119,3 +119,14 @@ def test_windows_cover_every_frame_and_random_windows_pad_with_silence(rng):
     start, = [s for s in range(5) if numpy.array_equal(batch[1][:, :, s:s + 6], short)]  # the short one, whole
     rest = numpy.delete(batch[1], range(start, start + 6), axis=2)                        # 4 columns of silence
     assert (rest[0] == -1).all() and (rest[1:] == 0).all()
+
+
+def test_level_normalisation_keeps_loudness_and_utterance_normalisation_removes_it(rng):
+    wave = (rng.standard_normal(8000) * 0.1).astype(numpy.float32)
+    by_utterance, by_level = FeatureConfig(image_size=16), FeatureConfig(image_size=16, normalize="level")
+    numpy.testing.assert_allclose(spectrogram_image(wave, by_utterance), spectrogram_image(wave * 0.25, by_utterance),
+                                  atol=1e-5)
+    quiet, loud = spectrogram_image(wave * 0.25, by_level), spectrogram_image(wave, by_level)
+    # 12 dB quieter = 12/80 of the [−1, 1] range lower, wherever neither is clipped
+    inside = (quiet > -1) & (loud < 1)
+    numpy.testing.assert_allclose((loud - quiet)[inside], 2 * 20 * numpy.log10(4) / 80, atol=1e-3)

@@ -47,9 +47,12 @@ from ..checkpoint import atomic_write, cache_dir
 
 
 FREQUENCY = ("linear", "mel")
+LEVEL_TOP_DB = 40.0       # dB of our power spectrogram for a full-scale tone (25 ms Hamming window)
 CHANNELS_FROM = ("copies", "deltas")
 TIME = ("resize", "windows")
-NEWER = {"frequency": "linear", "channels_from": "copies", "time": "resize", "window_frames": 128}
+NORMALIZE = ("utterance", "level")
+NEWER = {"frequency": "linear", "channels_from": "copies", "time": "resize", "window_frames": 128,
+         "normalize": "utterance"}
 
 
 @dataclass
@@ -66,9 +69,12 @@ class FeatureConfig:
     channels_from: str = "copies"  # "copies": 3 identical channels; "deltas": static, Δ, ΔΔ
     time: str = "resize"           # "resize": whole utterance to S columns; "windows": native 10 ms frames
     window_frames: int = 128       # columns of a window with time="windows" (128 × 10 ms = 1.28 s)
+    normalize: str = "utterance"   # "utterance": its own dB range → [−1, 1]; "level": a fixed dB range, so
+                                   # that how loud an utterance is stays in the image
 
     def __post_init__(self):
-        for name, allowed in (("frequency", FREQUENCY), ("channels_from", CHANNELS_FROM), ("time", TIME)):
+        for name, allowed in (("frequency", FREQUENCY), ("channels_from", CHANNELS_FROM), ("time", TIME),
+                              ("normalize", NORMALIZE)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"feature setting {name} must be one of {allowed}, got {getattr(self, name)!r}")
         if self.channels_from == "deltas" and self.channels != 3:
@@ -209,8 +215,12 @@ def spectrogram_image(wave, config):
     """(channels, S, S) float32 image in [−1, 1] of one utterance — (channels, S, frames) with
     ``time="windows"`` (see the module docstring)."""
     db = log_mel_spectrogram(wave, config) if config.frequency == "mel" else log_power_spectrogram(wave, config)
-    lo, hi = db.min(), db.max()
-    img = (db - lo) / (hi - lo) * 2 - 1 if hi > lo else numpy.full_like(db, -1.0)
+    if config.normalize == "level":                            # full scale ≈ +40 dB: [40 − top_db, 40] → [−1, 1]
+        lo, hi = LEVEL_TOP_DB - config.top_db, LEVEL_TOP_DB
+        img = numpy.clip((db - lo) / (hi - lo) * 2 - 1, -1, 1)
+    else:
+        lo, hi = db.min(), db.max()
+        img = (db - lo) / (hi - lo) * 2 - 1 if hi > lo else numpy.full_like(db, -1.0)
     img = resize_axis(img, config.image_size, 0)
     if config.time == "resize":
         img = resize_axis(img, config.image_size, 1)
