@@ -125,7 +125,7 @@ def test_level_normalisation_keeps_loudness_and_utterance_normalisation_removes_
     wave = (rng.standard_normal(8000) * 0.1).astype(numpy.float32)
     by_utterance, by_level = FeatureConfig(image_size=16), FeatureConfig(image_size=16, normalize="level")
     numpy.testing.assert_allclose(spectrogram_image(wave, by_utterance), spectrogram_image(wave * 0.25, by_utterance),
-                                  atol=1e-5)
+                                  atol=1e-3)
     quiet, loud = spectrogram_image(wave * 0.25, by_level), spectrogram_image(wave, by_level)
     # 12 dB quieter = 12/80 of the [−1, 1] range lower, wherever neither is clipped
     inside = (quiet > -1) & (loud < 1)
