@@ -279,6 +279,20 @@ class GlobalAvgPool(Layer):
         return tuple(in_shape[:2])
 
 
+class Flatten(Layer):
+    """(N, C, H, W) → (N, C·H·W), and the gradient back: a reshape both ways, no arithmetic."""
+
+    def forward(self, x):
+        self.cache = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        return dout.reshape(self.cache)
+
+    def output_shape(self, in_shape):
+        return (in_shape[0], int(numpy.prod(in_shape[1:])))
+
+
 class Dropout(Layer):
     """Inverted dropout: in training each value is kept with probability 1 − p and scaled by 1/(1 − p)."""
 

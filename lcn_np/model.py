@@ -4,7 +4,8 @@
 
 | variant     | front end                                  | primary capsules | routing | loss   |
 |-------------|--------------------------------------------|------------------|---------|--------|
-| `cnn`       | 4 × (conv 3×3 + BN + ReLU), 2 max-pools    | — (avg-pool, dropout, linear) | — | cross-entropy |
+| `cnn`       | the paper's CNN: conv 3×3 with 64, 128, 256, 512 channels (+ BN + ReLU), each followed by a 2×2 max-pool | — (dropout, fully connected) | — | cross-entropy |
+| `cnn-gap`   | the `cn` front end                          | — (global average pool, dropout, linear) | — | cross-entropy |
 | `cn`        | 4 × (conv 3×3 + BN + ReLU), 2 max-pools    | conv 9×9 / 2     | dot     | margin |
 | `cn-dsc`    | Table 1: 4 DSC blocks, 2 max-pools         | DSC 9×9 / 2      | dot     | margin |
 | `cn-dsc-dr` | Table 1                                    | DSC 9×9 / 2      | cosine  | margin |
@@ -22,17 +23,21 @@ Choices the paper leaves open, and ours:
   64 → 16×16 → 4×4 → 512 capsules, 80 → 1 152, 128 → 32×32 → 12×12 → 4 608. When the map is smaller
   than 9, the kernel shrinks to the map size.
 - Emotion capsules: n_classes × 16-D, 3 routing iterations (the paper's best).
-- The CNN baseline shares the `cn` front end and ends in global average pooling, dropout 0.5 and a
-  linear layer, trained with softmax cross-entropy.
+- The paper's CNN baseline (`cnn`): four 3×3 convolutions with 64, 128, 256 and 512 channels, each
+  followed by 2×2 max-pooling, then a fully connected layer; we add BatchNorm + ReLU after each
+  convolution (as everywhere here) and dropout 0.5 before the fully connected layer, and train it with
+  softmax cross-entropy. `cnn-gap`, the `cn` front end with global average pooling and a linear layer, is
+  kept as an ablation: the same features as the capsule variants, without capsules.
 """
 
 import numpy
 
 from . import ops
-from .layers import (CapsuleLayer, CapsuleLength, Dropout, GlobalAvgPool, Linear, MaxPool2d,
+from .layers import (CapsuleLayer, CapsuleLength, Dropout, Flatten, GlobalAvgPool, Linear, MaxPool2d,
                      PrimaryCapsules, Sequential, conv_block, dsc_block)
 
-VARIANTS = ("cnn", "cn", "cn-dsc", "cn-dsc-dr", "cn-dsc-pm", "lcn")
+VARIANTS = ("cnn", "cn", "cn-dsc", "cn-dsc-dr", "cn-dsc-pm", "lcn", "cnn-gap")
+CLASSIFIERS = ("cnn", "cnn-gap")          # no capsules: logits and softmax cross-entropy
 PRETRAINED_VARIANTS = ("cn-dsc-pm", "lcn")
 
 
@@ -55,7 +60,7 @@ def map_size(frontend, image_size):
 
 
 def table1_frontend(separable, image_size=64, channels=(64, 128), rng=None, dtype="float32"):
-    """The paper's Table 1 front end (or its standard-convolution twin for `cn`/`cnn`).
+    """The paper's Table 1 front end (or its standard-convolution twin for `cn`/`cnn-gap`).
 
     Returns (Sequential, output channels, output map size) — the same kind of answer as
     :func:`lcn_np.mobilenet.mobilenet_frontend`. The two max-pools divide each side by 4.
@@ -71,6 +76,17 @@ def table1_frontend(separable, image_size=64, channels=(64, 128), rng=None, dtyp
     return frontend, c2, map_size(frontend, image_size)
 
 
+def paper_cnn_frontend(image_size=64, widths=(64, 128, 256, 512), rng=None, dtype="float32"):
+    """The paper's CNN: conv 3×3 (+ BN + ReLU) then 2×2 max-pool, for each width. Returns the same kind of
+    answer as :func:`table1_frontend`; each pool halves the sides, so 64 → 4."""
+    layers, cin = [], 3
+    for k, width in enumerate(widths, start=1):
+        layers += [(f"block{k}", conv_block(cin, width, rng=rng, dtype=dtype)), (f"pool{k}", MaxPool2d(2, 2))]
+        cin = width
+    frontend = Sequential(layers)
+    return frontend, cin, map_size(frontend, image_size)
+
+
 def primary_capsule_grid(grid, kernel=9, stride=2):
     """(kernel, capsule grid) of the primary capsules on a map of ``grid`` (an int side, or (h, w)): a 9×9
     stride-2 convolution, its kernel shrunk to the map when the map is smaller than 9. The capsule grid is
@@ -84,12 +100,12 @@ def primary_capsule_grid(grid, kernel=9, stride=2):
 class Model:
     """A front end, then either capsules (primary → emotion capsules → lengths) or a CNN classifier.
 
-    forward(x: (N, 3, S, S)) → (N, n_classes): capsule lengths (or logits for `cnn`).
+    forward(x: (N, 3, S, S)) → (N, n_classes): capsule lengths (or logits for `cnn`, `cnn-gap`).
     """
 
     def __init__(self, variant, frontend, head, config):
         self.variant, self.config = variant, config
-        self.loss = "cross_entropy" if variant == "cnn" else "margin"
+        self.loss = "cross_entropy" if variant in CLASSIFIERS else "margin"
         self.loss_forward, self.loss_backward = LOSSES[self.loss]
         self.body = Sequential([("frontend", frontend)] + head)
 
@@ -186,12 +202,17 @@ def build(variant, n_classes=6, image_size=64, seed=0, pretrained=None, dtype="f
         if pretrained:
             from .weights import load_pretrained_frontend
             load_pretrained_frontend(frontend, pretrained)
+    elif pretrained:
+        raise ValueError(f"--pretrained needs a variant with the MobileNet front end "
+                         f"({', '.join(PRETRAINED_VARIANTS)}), not {variant!r}")
+    elif variant == "cnn":
+        frontend, c_out, grid = paper_cnn_frontend(image_size, rng=rng, dtype=dtype)
+        head = [("flatten", Flatten()), ("dropout", Dropout(dropout, rng=numpy.random.default_rng(seed + 1))),
+                ("classifier", Linear(c_out * int(numpy.prod(image_shape(grid))), n_classes, rng=rng, dtype=dtype))]
+        return Model(variant, frontend, head, config)
     else:
-        if pretrained:
-            raise ValueError(f"--pretrained needs a variant with the MobileNet front end "
-                             f"({', '.join(PRETRAINED_VARIANTS)}), not {variant!r}")
-        frontend, c_out, grid = table1_frontend(variant not in ("cn", "cnn"), image_size, channels, rng, dtype)
-    if variant == "cnn":
+        frontend, c_out, grid = table1_frontend(variant not in ("cn", "cnn-gap"), image_size, channels, rng, dtype)
+    if variant == "cnn-gap":
         head = [("pool", GlobalAvgPool()), ("dropout", Dropout(dropout, rng=numpy.random.default_rng(seed + 1))),
                 ("classifier", Linear(c_out, n_classes, rng=rng, dtype=dtype))]
         return Model(variant, frontend, head, config)

@@ -4,7 +4,7 @@ With no ``--data`` it trains on the built-in *synthetic* corpus (:mod:`lcn_np.da
 ``--data DIR`` it reads CASIA, EmoDB, RAVDESS or a folder per class. The default recipe:
 
     AdamW (decoupled weight decay 1e-2), one-cycle learning rate up to 2e-3, batch 16,
-    random time shifts + SpecAugment masks, margin loss (cross-entropy for `cnn`).
+    random time shifts + SpecAugment masks, margin loss (cross-entropy for `cnn` and `cnn-gap`).
 
 Outputs in ``--out DIR``: ``best.npz`` and ``last.npz`` (checkpoints with class names and feature
 settings inside), ``split.json`` (the file lists), ``metrics.json`` (per-emotion recall, UA, WA,
