@@ -1,4 +1,4 @@
-"""Figures for chapters 6–9 of the walkthrough (capsules, routing, margin loss, transfer learning).
+"""Figures for chapters 6–10 of the walkthrough (capsules, routing, margin loss, transfer learning).
 
     python walkthrough/figures_part2.py [CHECKPOINT]   # writes walkthrough/figures/*.png
 
@@ -200,7 +200,7 @@ def margin_loss_curves():
 def mobilenet_filters():
     """The eight 3×3×3 conv1 filters of ImageNet MobileNet-v1 α = 0.25, as RGB and as seen by a grey image."""
     if not WEIGHTS.is_file():
-        print(f"skipped 09_filters.png: {WEIGHTS} is missing")
+        print(f"skipped 10_filters.png: {WEIGHTS} is missing")
         return None
     from lcn_np.mobilenet import mobilenet_frontend
     from lcn_np.weights import load_pretrained_frontend
@@ -223,11 +223,11 @@ def mobilenet_filters():
     axes[1, 0].set_ylabel("sum of RGB\n(grey input)", fontsize=8)
     fig.suptitle("MobileNet-v1 α=0.25 conv1 filters (ImageNet)", fontsize=10)
     fig.tight_layout()
-    return _save(fig, "09_filters.png")
+    return _save(fig, "10_filters.png")
 
 
 def main(checkpoint=None):
-    """Write every figure of chapters 6–9 into walkthrough/figures/; returns the paths written.
+    """Write every figure of chapters 6–10 into walkthrough/figures/; returns the paths written.
 
     checkpoint: a cn-dsc-dr/lcn checkpoint trained on CASIA (best.npz with its split.json beside it) for
     07_coupling_trained.png; that figure is skipped (the committed one kept) without it.

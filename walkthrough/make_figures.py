@@ -3,7 +3,7 @@
     python walkthrough/make_figures.py [--checkpoint runs/casia-lcn/best.npz]
 
 One function per figure, each computing what it draws with the real functions of lcn_np. This file draws
-chapters 1–5 (and chapter 10's learning curves); ``walkthrough/figures_part2.py`` draws chapters 6–9 and
+chapters 1–5 (and chapter 11's learning curves); ``walkthrough/figures_part2.py`` draws chapters 6–10 and
 is run from :func:`main` when it is there. Figures that need CASIA use ../shared/data/casia when it
 exists and fall back to the synthetic corpus otherwise; the checkpoint is passed on to figures_part2
 (the trained-routing figure of chapter 7).
@@ -119,10 +119,10 @@ def table1_bars():
 
 
 def learning_curves():
-    """Chapter 10: test UA per epoch of the committed CASIA runs (walkthrough/results/casia-*.json)."""
+    """Chapter 11: test UA per epoch of the committed CASIA runs (walkthrough/results/casia-*.json)."""
     results = sorted((HERE / "results").glob("casia-*.json"))
     if not results:
-        print("skipped 10_curves.png: no walkthrough/results/casia-*.json")
+        print("skipped 11_curves.png: no walkthrough/results/casia-*.json")
         return
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for p in results:
@@ -130,11 +130,11 @@ def learning_curves():
         ax.plot([e["epoch"] for e in h], [100 * e["test_ua"] for e in h], label=p.stem.replace("casia-", ""))
     ax.set(xlabel="epoch", ylabel="test UA (%)", title="CASIA, stratified 80/20, seed 0")
     ax.legend(fontsize=7)
-    save(fig, "10_curves.png")
+    save(fig, "11_curves.png")
 
 
 def part2(checkpoint):
-    """Chapters 6–9: run walkthrough/figures_part2.py's main() if that file exists."""
+    """Chapters 6–10: run walkthrough/figures_part2.py's main() if that file exists."""
     path = HERE / "figures_part2.py"
     if not path.exists():
         return
