@@ -133,6 +133,13 @@ def coupling_trained(checkpoint):
     a.set_title(f"{model.variant} trained on CASIA (epoch {meta['epoch']}, test UA {100 * meta['best']['ua']:.1f} %), "
                 f"test utterance {path.parent.parent.name}/{true}/{path.name}", fontsize=9)
     fig.tight_layout()
+    favoured = np.bincount(c.argmax(axis=1), minlength=len(classes))
+    sidecar = dict(variant=model.variant, epoch=int(meta["epoch"]), test_ua=float(meta["best"]["ua"]),
+                   utterance=f"{path.parent.parent.name}/{true}/{path.name}", classes=list(classes),
+                   lengths=[round(float(v), 4) for v in lengths], max_coupling=round(float(c.max()), 4),
+                   favoured={k: int(n) for k, n in zip(classes, favoured)},
+                   source="written by walkthrough/figures_part2.py with the figure")
+    (FIGURES / "07_coupling_trained.json").write_text(json.dumps(sidecar, indent=1) + "\n")   # chapter 7 quotes it
     return _save(fig, "07_coupling_trained.png")
 
 
