@@ -95,6 +95,8 @@ DECLARED = {
     "08": {"0.9", "0.1", "0.5",          # m⁺, m⁻, λ
            "0.95", "0.30", "0.60", "0.20", "0.15", "−0.3", "0.4", "0.7"},   # the worked example's inputs
                                          # and hand arithmetic, which its block prints and compares
+    "09": {"0.9", "0.1", "0.01",         # μ, the example's gradient, the clipping experiment's max_norm
+           "30 %"},                      # the one-cycle warm-up fraction (lr_at's default)
     "10": {"1 200", "2.8", "90.76 %", "93.60 %",   # the paper's ablation
            "0.25",                       # α
            "1e-3", "1e-5",               # Keras' and PyTorch's BatchNorm ε
@@ -334,6 +336,13 @@ FACTS += [
          "(0.9 − the longest initial length)²", slack=0.05),
     Fact("08", r"between 0\.4\s+and (\d\.\d+) here", lambda ns: (0.9 - ns["lengths"].min()) ** 2,
          "(0.9 − the shortest initial length)²", slack=0.05),
+    # 09: the optimisers' worked example
+    Fact("09", r"both moved (\d\.\d+), η per step", lambda ns: (ns["theta0"] - ns["theta"])[[0, 2]].mean(),
+         "AdamW by hand, weights 0 and 2"),
+    Fact("09", r"SGD moved the third weight by (\d\.\d+)",
+         lambda ns: abs(ns["theta0"] - ns["run"](ns["SGD"], lr=0.1, momentum=0.9))[2], "SGD, weight 2"),
+    Fact("09", r"and\s+the first by (\d\.\d+)",
+         lambda ns: abs(ns["theta0"] - ns["run"](ns["SGD"], lr=0.1, momentum=0.9))[0], "SGD, weight 0"),
     # 10 (slip: "the same size class")
     Fact("10", r"— (\d+) times fewer parameters than Table 1", _mobilenet_ratio,
          "table1_frontend(True, 64) against mobilenet_frontend(64)"),
