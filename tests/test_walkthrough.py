@@ -207,3 +207,9 @@ def test_the_trained_coupling_figure_matches_its_sidecar_and_its_run():
     for drawn, quoted in zip(bars, side["lengths"]):
         assert abs(drawn - quoted) <= 0.01, (bars, side["lengths"])
     assert abs(epoch("casia-" + side["variant"], side["epoch"])["test_ua"] - side["test_ua"]) < 5e-4
+
+
+def test_every_figure_is_there_and_used():
+    figures = ROOT / "walkthrough" / "figures"
+    used = {m for c in CHAPTERS for m in re.findall(r"\]\(figures/([^)]+\.png)\)", c.read_text(encoding="utf-8"))}
+    assert {p.name for p in figures.glob("*.png")} == used
