@@ -1,4 +1,4 @@
-"""Wrong: cuts with negative indices — an empty slice when a side has no padding."""
+"""Wrong: cuts the padding with negative indices — an empty slice when a side has no padding."""
 import numpy as np
 
 from lcn_np.ops import tap
@@ -16,6 +16,6 @@ def depthwise_conv2d_backward(dout, cache):
             dw[:, 0, p, q] = (dout * seen).sum(axis=(0, 2, 3))
             tap(dxpad, p, q, Ho, Wo, stride)[...] += dout * w[:, 0, p, q][:, None, None]
     Hp, Wp = xpad.shape[2:]
-    dx = dxpad[:, :, top:-bottom or None, left:-right] if top else dxpad[:, :, :, left:-right or None]
+    dx = dxpad[:, :, top:-bottom, left:-right]
     db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
     return dx, dw, db
