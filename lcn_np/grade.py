@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy
 
-from .gradcheck import numerical_gradient, relative_error
+from .gradcheck import numerical_gradient
 
 
 @dataclass
@@ -242,8 +242,9 @@ def _exercises():
                 "Which of these steps are element-wise and which mix samples?",
                 "P = Re(X)² + Im(X)²: treat Re and Im as two real numbers and write dP for each. The adjoint "
                 "of rfft is an inverse transform, up to a scale and to how the bins are counted.",
-                "irfft assumes a spectrum whose bins 1 … n/2−1 stand for two DFT bins each (themselves and "
-                "their mirror); DC and, for even n, Nyquist stand for one. Your Z counts each bin once.",
+                "irfft treats bins 1 … n/2−1 of its input as two DFT bins each (themselves and their "
+                "mirror), DC and, for even n, Nyquist as one. Does the spectrum you hand it weigh every bin "
+                "the way the adjoint of rfft needs?",
             ], mistakes=[
                 ("no-window", "the frame's window is left out of the backward (the frame was multiplied by it)",
                  spec_no_window),
@@ -797,11 +798,20 @@ class StageResult:
         return not self.error and all(v.ok for v in self.verdicts)
 
 
+def _copies(args):
+    return [a.copy() if hasattr(a, "copy") else a for a in args]
+
+
 def run_stage(fn, ex, stage, path, tol, calls, seed):
-    """Grade one stage in float64: the student's gradients against finite differences, one input at a time."""
+    """Grade one stage in float64: the student's gradients against finite differences, one input at a time.
+
+    The student's function gets a cache of its own (from copies of the inputs), so that nothing it changes
+    in place can move the point at which the finite differences and lcn_np's reference are taken.
+    """
     rng = numpy.random.default_rng(seed)
     args, kwargs = stage.make_args(rng, numpy.float64)
-    out, cache = ex.forward(*args, **kwargs)
+    out, cache = ex.forward(*_copies(args), **kwargs)
+    _, ref_cache = ex.forward(*_copies(args), **kwargs)
     dout = _dout(stage, rng, out, cache)
     try:
         grads = _call_backward(fn, ex, out, dout, cache, path, calls)
@@ -810,12 +820,12 @@ def run_stage(fn, ex, stage, path, tol, calls, seed):
     differentiable = _differentiable(ex)
     if len(grads) != len(differentiable):
         return StageResult(stage, [], f"returned {len(grads)} gradient(s) instead of {len(differentiable)}")
-    # the scale of each gradient for a random upstream gradient (lcn_np's own backward, gradient-checked in tests/)
-    _, ref_cache = ex.forward(*[a.copy() if hasattr(a, "copy") else a for a in args], **kwargs)
+    # the scale of each gradient for a random upstream gradient (lcn_np's own backward, gradient-checked in
+    # tests/): a stage whose true gradient is 0 is judged against it
     rand = None if dout is None else numpy.random.default_rng(5).standard_normal(out.shape)
     ref = ex.reference(ref_cache) if rand is None else ex.reference(rand, ref_cache)
     ref = ref if isinstance(ref, tuple) else (ref,)
-    regions = stage.regions(args, kwargs, cache) if stage.regions else {}
+    regions = stage.regions(args, kwargs, ref_cache) if stage.regions else {}
     sizes = ex.sizes(args, kwargs) if ex.sizes else {}
     verdicts = []
     for (i, name), g, r in zip(differentiable, grads, ref):
@@ -840,11 +850,11 @@ def run_stage(fn, ex, stage, path, tol, calls, seed):
         verdicts.append(verdict)
     result = StageResult(stage, verdicts)
     if not result.ok:
-        result.mistake = _known_mistake(ex, grads, dout, ref_cache, [args[i] for i, _ in differentiable])
+        result.mistake = _known_mistake(ex, grads, dout, ref_cache)
     return result
 
 
-def _known_mistake(ex, grads, dout, cache, inputs):
+def _known_mistake(ex, grads, dout, cache):
     """(tag, sentence) of the first of the exercise's known mistakes whose gradients equal the student's."""
     for tag, sentence, mistaken in ex.mistakes:
         want = mistaken(cache) if dout is None else mistaken(dout.astype(numpy.float64), cache)
@@ -901,11 +911,11 @@ def grade(path, tol=1e-5, hint=0):
             lines.append(f"  Your answer is exactly what you get when {res.mistake[1]}.")
     passed = first is None
     if first is not None:
-        passed_before = [r.stage.name for r in results[:results.index(first)]]
-        lines.append("")
+        k = results.index(first)
+        before = "" if k == 0 else " (stage 1 before it is ok)" if k == 1 else f" (stages 1–{k} before it are ok)"
         means = (first.stage.error_means or first.stage.means) if first.error else _means(ex, first)
-        lines.append(f"Diagnosis: the first stage that fails is \"{first.stage.name}\"" +
-                     (f" (before it: {'; '.join(passed_before)} — ok)" if passed_before else "") + f": {means}")
+        lines.append("")
+        lines.append(f"Diagnosis: the first stage that fails is \"{first.stage.name}\"{before}: {means}")
     watched = ", ".join(f"lcn_np.ops.{f} ({c} call{'s' if c > 1 else ''})" for f, c in sorted(calls.items()))
     if watched:
         passed = False
@@ -917,7 +927,7 @@ def grade(path, tol=1e-5, hint=0):
     if passed:
         lines.append("")
         lines.append("Well done: every stage matches finite differences.")
-    else:
+    elif first is not None:
         lines.append("")
         lines.append(_hint_text(ex, hint))
     return passed, "\n".join(lines)
