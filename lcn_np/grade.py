@@ -383,7 +383,8 @@ def _exercises():
                 Stage("lengths beyond the margins (the max(0, ·) is 0 there)", margin(6, 0.0, 1.0),
                       means="inside the margins you are right; beyond them a hinge is 0 and so is its "
                             "gradient.", regions=labelled),
-            ], lambda args, kw: {"the batch size N": args[0].shape[0], "1/λ": 2.0}, [
+            ], lambda args, kw: {"the batch size N": args[0].shape[0], "the number of classes K": args[0].shape[1],
+                                 "N·K": args[0].size, "1/λ": 2.0}, [
                 "The loss is a sum of independent terms, one per (example, class): each length gets the "
                 "derivative of its own term only.",
                 "For the labelled class the term is T·max(0, m⁺ − |v|)²; for the others λ·max(0, |v| − m⁻)². "
@@ -533,7 +534,7 @@ def _call_backward(fn, ex, out, dout, cache, path, calls):
                          f"'YOUR CODE HERE' and remove the `raise NotImplementedError` line.") from None
     except Exception as exc:
         raise GradeError(f"{path}: {ex.function} raised {type(exc).__name__}: {exc}{_student_line(exc, path)}") from None
-    return grads if isinstance(grads, tuple) else (grads,)
+    return tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
 
 
 def _differentiable(ex):

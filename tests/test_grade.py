@@ -77,6 +77,7 @@ ANSWERS = {
                                                  "exactly the negative of the expected one: a sign flip"]),
     "margin_loss_no_lambda": ("one example", ["Every wrong element is in the other classes (T = 0)",
                                               "exactly 2× the expected one — 2 is 1/λ"]),
+    "margin_loss_mean_over_classes": ("one example", ["exactly 1/4 of the expected one — 4 is the number of classes K"]),
 }
 
 
