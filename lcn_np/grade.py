@@ -721,30 +721,32 @@ def compare(name, a, n, tol, scale=0.0, axes=None, regions=None, sizes=None):
         v.tags.add("expected-zero")
         v.lines.append(f"  The expected {name} is 0 everywhere in this stage; yours is not "
                        f"(largest |value| {float(numpy.abs(a).max()):.3g}).")
+    elif not a.any():
+        v.tags.add("zero")
+        v.lines.append(f"  Yours is 0 everywhere: an array created with zeros and never filled, or a gradient "
+                       f"that never reaches {name}?")
     else:
         ratio, resid = _fit(a, n)
         if resid < 1e-4:
             words, tag = _factor(ratio, sizes)
             v.tags.add(tag)
             v.lines.append(f"  Yours is {words}")
-            return v         # a constant factor explains every element: no need to say where
-        else:
-            v.lines.append(f"  Least-squares fit: yours ≈ {ratio:.4g} × expected, leaving {resid:.0%} of yours "
-                           f"unexplained — not a constant factor.")
-            scale_n = float(numpy.abs(n).max())
-            for words, tag, cand in _rearrangements(n, a.shape, axes):
-                if numpy.allclose(a, cand, rtol=1e-6, atol=1e-6 * scale_n):
-                    v.tags.add(tag)
-                    v.lines.append(f"  Your {name} holds the right numbers in the wrong places: it equals the "
-                                   f"expected one {words}.")
-                    return v
-            else:
-                shift = _shift_match(a, n, 1e-6)
-                if shift is not None:
-                    v.tags.add("shifted")
-                    v.lines.append(f"  Yours is the expected {name} shifted by {shift} rows and columns: an "
-                                   f"offset (padding cut from the wrong side? a stride start?) is wrong.")
-                    return v
+            return v         # one number explains every element: no need to say where
+        v.lines.append(f"  Least-squares fit: yours ≈ {ratio:.4g} × expected, leaving {resid:.0%} of yours "
+                       f"unexplained — not a constant factor.")
+        scale_n = float(numpy.abs(n).max())
+        for words, tag, cand in _rearrangements(n, a.shape, axes):
+            if numpy.allclose(a, cand, rtol=1e-6, atol=1e-6 * scale_n):
+                v.tags.add(tag)
+                v.lines.append(f"  Your {name} holds the right numbers in the wrong places: it equals the "
+                               f"expected one {words}.")
+                return v
+        shift = _shift_match(a, n, 1e-6)
+        if shift is not None:
+            v.tags.add("shifted")
+            v.lines.append(f"  Yours is the expected {name} shifted by {shift} rows and columns: an offset "
+                           f"(padding cut from the wrong side? a stride start?) is wrong.")
+            return v
     _locate(v, a, n, wrong, axes, regions, sizes)
     return v
 

@@ -205,6 +205,7 @@ def test_compare_names_sign_factor_transpose_share_and_ratio(rng):
     assert "factor:3" in v.tags and "3 is the batch size N" in v.lines[1]
     v = compare("dw", n.T.copy(), n, 1e-5, axes=("Cout", "Cin"))      # square: passes the shape check
     assert not v.ok and "transposed" in v.tags and "(Cin, Cout) instead of (Cout, Cin)" in "".join(v.lines)
+    assert "zero" in compare("dw", 0 * n, n, 1e-5).tags
     bad = n.copy()
     bad[1, 2] += 1.0
     v = compare("dw", bad, n, 1e-5)
