@@ -425,9 +425,9 @@ def _exercises():
                       bn_dout("mean"),
                       "adding the same number to a whole channel of x changes nothing after normalisation, "
                       "so this dx is 0: the term through the mean μ is wrong or missing.", target="x"),
-                Stage("dout ∝ x̂ in each channel (dx acts only through σ²: the answer is 0)", bn((4, 3, 5, 7)),
+                Stage("dout ∝ x̂ in each channel (dx acts only through σ²: the answer is 0 up to ε)", bn((4, 3, 5, 7)),
                       bn_dout("var"),
-                      "scaling a channel of x changes nothing after normalisation, so this dx is 0: the term "
+                      "scaling a channel of x changes (almost) nothing after normalisation, so this dx is 0 up to ε: the term "
                       "through the variance σ² is wrong or missing.", target="x"),
                 Stage("random dout, another shape", bn((3, 2, 4, 3))),
             ], bn_sizes, [
@@ -716,7 +716,8 @@ def compare(name, a, n, tol, scale=0.0, axes=None, regions=None, sizes=None):
     where = tuple(int(i) for i in numpy.unravel_index(k, err.shape))
     v.lines.append(f"{name}: {wrong.sum()} of {a.size} elements wrong ({wrong.mean():.0%}); worst at index {where}: "
                    f"yours {a.reshape(-1)[k]:+.6e}, expected {n.reshape(-1)[k]:+.6e}.")
-    expected_zero = float(numpy.abs(n).max(initial=0.0)) <= 1e-5 * max(scale, 1e-12)
+    # 0 up to 1e-4 of the usual size (batch normalisation's ε leaves ~1e-5 of the σ² probe)
+    expected_zero = float(numpy.abs(n).max(initial=0.0)) <= 1e-4 * max(scale, 1e-12)
     if expected_zero:
         v.tags.add("expected-zero")
         v.lines.append(f"  The expected {name} is 0 everywhere in this stage; yours is not "
