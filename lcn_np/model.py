@@ -163,8 +163,8 @@ class Model:
 
         Shapes come from each layer's ``output_shape``: nothing runs, so nothing (BatchNorm's running
         statistics, the last caches) changes."""
-        rows, cols = image_shape(self.config["image_size"])
-        shape = (1, 3, rows, cols)
+        height, width = image_shape(self.config["image_size"])
+        shape = (1, 3, height, width)
         rows, total_p, total_f = [], 0, 0.0
         for name, layer in self.body.layers:
             units = list(layer.named(name + ".")) if isinstance(layer, Sequential) else [(name, layer)]
@@ -174,7 +174,7 @@ class Model:
                 f = unit.flops(shape) if hasattr(unit, "flops") else 0
                 rows.append((unit_name, repr(unit), tuple(out[1:]), p, f / 1e6))
                 total_p, total_f, shape = total_p + p, total_f + f, out
-        lines = [f"{self.variant}: input (3, {rows}, {cols})",
+        lines = [f"{self.variant}: input (3, {height}, {width})",
                  f"{'layer':30s} {'what':52s} {'output':>18s} {'params':>10s} {'MFLOPs':>9s}"]
         lines += [f"{n:30s} {w[:52]:52s} {str(s):>18s} {p:10,d} {f:9.2f}" for n, w, s, p, f in rows]
         lines.append(f"{'total':30s} {'':52s} {'':>18s} {total_p:10,d} {total_f / 1e6:9.2f}")

@@ -134,3 +134,8 @@ def test_the_papers_cnn_baseline_is_its_own_network():
     assert len(pools) == 4 and model.loss == "cross_entropy"
     assert model.layer("classifier").params["w"].shape == (6, 512 * 4 * 4)
     assert build("cnn-gap", 6, 64).layer("classifier").params["w"].shape == (6, 128)
+
+
+def test_summary_of_a_rectangular_input():
+    text = build("lcn", 6, (32, 48)).summary()
+    assert text.startswith("lcn: input (3, 32, 48)") and "total" in text
