@@ -28,6 +28,13 @@ def xp(request):
     return numpy
 
 
+@pytest.fixture(autouse=True)
+def cpu_unless_asked(monkeypatch):
+    """Every test starts on the CPU whatever $LCN_DEVICE says (tests feed NumPy batches to the models they
+    build); the ``device`` fixture moves a test onto each device in turn."""
+    monkeypatch.setattr(backend, "_device", "cpu")
+
+
 @pytest.fixture
 def device(xp, monkeypatch):
     """``xp``, made the current device for the test (new weights and batches live there); restored after."""
