@@ -13,7 +13,8 @@ Refused with a ``TypeError``, as CuPy refuses them (or as they break on CuPy):
 - implicit conversion to NumPy — ``numpy.asarray(x)``, ``numpy_array[...] = x`` (``__array__``);
 - a NumPy array mixed into the arithmetic or the functions of this module — ``x + numpy.zeros(1)``,
   ``xp.maximum(x, numpy_array)`` (only ``xp.asarray``/``xp.array``, the explicit transfer, take one);
-- a NumPy function applied to a device array — ``numpy.exp(x)``, ``numpy.concatenate([x, y])``. CuPy
+- a NumPy function applied to a device array — ``numpy.exp(x)`` (NumPy's own message: "operand
+  'StandinArray' does not support ufuncs"), ``numpy.concatenate([x, y])``. CuPy
   itself dispatches some of these back to CuPy; lcn_np's rule is stricter (an op says ``xp.``, never
   ``numpy.``), and every one of them breaks on CuPy as soon as a NumPy array is among the arguments.
 
@@ -34,7 +35,8 @@ class StandinArray:
     """A NumPy array that behaves, towards NumPy, like a CuPy array."""
 
     __slots__ = ("_a",)
-    __array_ufunc__ = None          # numpy.exp(x), numpy_array + x: NumPy gives up, and so do we (below)
+    __array_ufunc__ = None          # numpy.exp(x) is refused; numpy_scalar * x and numpy_array + x fall back to
+    #                                 x.__rmul__ / x.__radd__ below, which allow the scalar and refuse the array
     __hash__ = None
 
     def __init__(self, a):

@@ -41,6 +41,7 @@ def test_allows_what_cupy_allows(x):
     assert float(x.sum()) == 15.0 and int(x[1, 2]) == 5 and bool(x[0, 1]) and x.max().item() == 5.0
     assert x.tolist() == [[0, 1, 2], [3, 4, 5]] and x.shape == (2, 3) and x.dtype == numpy.float64
     y = numpy.float32(2) * x + numpy.float64(1) - 3 * x ** 2 / 4      # NumPy and Python scalars
+    assert bool((numpy.float64(-1) < x).all()) and bool((2 ** x > 0).all())
     assert isinstance(y, standin.StandinArray) and isinstance(x.sum(), standin.StandinArray)   # 0-d, as on CuPy
     x[0] = numpy.array([7.0, 8.0, 9.0])                               # an explicit host → device copy
     assert x.get()[0].tolist() == [7, 8, 9] and type(x.get()) is numpy.ndarray
