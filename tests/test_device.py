@@ -53,17 +53,18 @@ def training_step(variant):
     y = numpy.arange(5) % 4
     where = {"rng": numpy.random.default_rng([0, 0, 0]), "epoch": 0, "step": 0}
     loss, scores = train.train_step(model, opt, argparse.Namespace(lr=1e-2), x, y, 1e-2, where)
-    return model, loss, scores
+    return model, opt, loss, scores
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_one_training_step_of_every_variant(device, variant, monkeypatch):
-    model, loss, scores = training_step(variant)
+def test_one_training_step_of_every_variant(device, variant):
+    model, _, loss, scores = training_step(variant)
     assert array_module(scores) is device and scores.dtype == numpy.float32
     assert all(array_module(p, g) is device for p, g in model.parameters().values())
     assert numpy.isfinite(loss)
-    cpu_model, cpu_loss, cpu_scores = on_cpu(training_step, variant)
+    cpu_model, _, cpu_loss, cpu_scores = on_cpu(training_step, variant)
     same(scores, cpu_scores, device, "scores")
+    same(loss, cpu_loss, device, "loss")
     state, cpu_state = model.state_dict(), cpu_model.state_dict()
     for k in cpu_state:
         same(state[k], cpu_state[k], device, k)
@@ -123,11 +124,7 @@ def test_predict(device, cpu_run, tmp_path, capsys):
 
 # -- checkpoint round trip: weights and optimizer state leave the device and come back -------------------
 def test_checkpoint_round_trip(device, tmp_path):
-    model, _, _ = training_step("cn-dsc-dr")
-    opt = make_optimizer("adamw", model.parameters, 1e-2, 1e-2)
-    model.backward(model.loss_backward(model.loss_forward(model.forward(device.asarray(
-        numpy.ones((2, 3, 16, 16), numpy.float32))), device.asarray(numpy.array([0, 1])))[1]))
-    opt.step()
+    model, opt, _, _ = training_step("cn-dsc-dr")              # weights and Adam's moments after one step
     save_checkpoint(tmp_path / "c.npz", model.state_dict(), opt.state_dict(), {"v": 1})
     state, optim_state, _ = load_checkpoint(tmp_path / "c.npz")
     other = build("cn-dsc-dr", 4, 16, seed=1, **TINY)
@@ -145,7 +142,7 @@ def test_checkpoint_round_trip(device, tmp_path):
 
 
 # -- the transfer loader: Keras .h5 and our .npz onto the device ----------------------------------------
-def test_transfer_loader(device, tmp_path, monkeypatch):
+def test_transfer_loader(device, tmp_path):
     pytest.importorskip("h5py")
     from test_weights import write_keras_h5
     from lcn_np import weights
@@ -232,7 +229,7 @@ def test_an_implicit_conversion_planted_in_dropout_fails_the_training_step(monke
     training_step("cnn")                                       # NumPy cannot see it
     use_standin(monkeypatch)
     with pytest.raises(TypeError, match="Implicit conversion"):
-        test_one_training_step_of_every_variant(standin, "cnn", monkeypatch)
+        test_one_training_step_of_every_variant(standin, "cnn")
 
 
 def test_an_implicit_conversion_planted_in_the_train_loop_fails_train(monkeypatch, cpu_run, tmp_path, capsys):
