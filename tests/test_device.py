@@ -214,6 +214,29 @@ def test_a_host_array_planted_in_any_backward_fails_the_op_table_on_the_standin(
         op_table_check(name, standin)
 
 
+# the variant whose training step reaches each backward through its layers (power_spectrogram: none)
+USED_BY = {"conv2d": "cn", "depthwise_conv2d": "cn-dsc", "pointwise_conv2d": "cn-dsc", "maxpool2d": "cn",
+           "global_avgpool": "cnn", "relu": "cn", "relu6": "lcn", "batchnorm2d": "cn", "linear": "cnn",
+           "squash": "cn", "capsule_predict": "cn", "capsule_length": "cn", "routing": "cn", "margin_loss": "cn",
+           "softmax_cross_entropy": "cnn"}
+
+
+@pytest.mark.parametrize("name", sorted(USED_BY))
+def test_a_host_array_planted_in_a_backward_fails_the_training_step_on_the_standin(name, monkeypatch):
+    """The layers call ``ops.<name>_backward`` through the package namespace, so the plant reaches them; a
+    model holds its loss pair from ``model.LOSSES``, so a loss's plant goes there."""
+    from lcn_np import model
+    attr = f"{name}_backward"
+    bad = planted(getattr(ops, attr), PLANTS["dout + numpy.zeros(1)"], name in ops.LOSSES)
+    monkeypatch.setattr(ops, attr, bad)
+    for key, (forward, backward) in list(model.LOSSES.items()):
+        if backward.__name__ == attr:
+            monkeypatch.setitem(model.LOSSES, key, (forward, bad))
+    use_standin(monkeypatch)
+    with pytest.raises(TypeError, match="NumPy array was mixed"):
+        test_one_training_step_of_every_variant(standin, USED_BY[name])
+
+
 def use_standin(monkeypatch):
     monkeypatch.setattr(backend, "_device", None)
     backend.set_device("standin")
