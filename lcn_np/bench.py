@@ -8,27 +8,66 @@ PyTorch with the same number of threads, and the ratio ours / PyTorch.
 ``train``: milliseconds per training step (forward, margin/cross-entropy loss, backward, AdamW step) at
 batch 16 for each variant and image size, samples/s, peak memory of the step (tracemalloc), and the
 same network written in PyTorch when it is importable.
+
+``--device gpu`` times the same tables on CuPy (inputs moved with ``backend.to_device``, the device
+synchronised before and after every timed run, since CuPy returns before its kernels finish), with
+PyTorch on CUDA as the yardstick when it is importable with CUDA; without a GPU it says so in one line and
+exits with status 2. ``--device standin`` runs the tables on the tests' strict CuPy stand-in (no
+yardstick: it checks the GPU code path, its times mean nothing).
 """
 
 import argparse
 import os
+import sys
 import time
 import tracemalloc
 
 import numpy
 
-from . import ops
+from . import backend, ops
+from .backend import array_module, to_device, to_numpy
 
 
-def median_time(fn, repeats=5, warmup=1):
+def median_time(fn, repeats=5, warmup=1, sync=None):
+    """Median seconds of ``fn()``; ``sync()`` (waiting for a GPU) runs before and after every timed call."""
+    sync = sync or (lambda: None)
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeats):
+        sync()
         t = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - t)
     return float(numpy.median(times))
+
+
+def device_sync():
+    """The synchronisation of the current device (a no-op on the CPU)."""
+    xp = backend.device_module()
+    return lambda: backend.synchronize(xp)
+
+
+def import_torch(n_threads):
+    """(torch, its device name) for the yardstick on the current device, or (None, reason)."""
+    device = backend.get_device()
+    if device == "standin":
+        return None, "no yardstick on the stand-in"
+    try:
+        import torch
+    except ImportError:
+        return None, "PyTorch not importable: no comparison"
+    torch.set_num_threads(n_threads)
+    if device == "gpu":
+        if not torch.cuda.is_available():
+            return None, "PyTorch has no CUDA here: no comparison"
+        return torch, "cuda"
+    return torch, "cpu"
+
+
+def torch_sync(torch, where):
+    return torch.cuda.synchronize if where == "cuda" else None
 
 
 def threads():
@@ -36,19 +75,19 @@ def threads():
 
 
 def matmul_gflops(n=1024, repeats=5):
-    a = numpy.random.default_rng(0).standard_normal((n, n)).astype(numpy.float32)
-    return 2 * n ** 3 / median_time(lambda: a @ a, repeats) / 1e9
+    a = to_device(numpy.random.default_rng(0).standard_normal((n, n)).astype(numpy.float32))
+    return 2 * n ** 3 / median_time(lambda: a @ a, repeats, sync=device_sync()) / 1e9
 
 
-def op_cases(rng):
-    """(name, our fwd+bwd callable, torch builder, FLOPs of fwd+bwd) at the paper's shapes (S = 128, N = 16)."""
-    f32 = lambda *s: rng.standard_normal(s).astype(numpy.float32)   # noqa: E731
-    N = 16
+def op_cases(rng, N=16):
+    """(name, our fwd+bwd callable, torch builder, FLOPs of fwd+bwd) at the paper's shapes (S = 128, N = 16),
+    the inputs on the current device."""
+    f32 = lambda *s: to_device(rng.standard_normal(s).astype(numpy.float32))   # noqa: E731
     x_dw, w_dw = f32(N, 64, 128, 128), f32(64, 1, 3, 3)
     x_pw, w_pw = f32(N, 64, 64, 64), f32(128, 64, 1, 1)
     x_cv, w_cv = f32(N, 64, 32, 32), f32(64, 64, 3, 3)
     x_bn = f32(N, 64, 128, 128)
-    g, b = numpy.ones(64, numpy.float32), numpy.zeros(64, numpy.float32)
+    g, b = to_device(numpy.ones(64, numpy.float32)), to_device(numpy.zeros(64, numpy.float32))
     u_hat = f32(N, 4608, 6, 16) * 0.05
     u, W = f32(N, 4608, 8) * 0.3, f32(4608, 6, 16, 8) * 0.1
     wave = f32(N, 32000) * 0.1
@@ -56,12 +95,12 @@ def op_cases(rng):
     def pair(fwd, bwd, *args, **kw):
         def run():
             out, cache = fwd(*args, **kw)
-            bwd(numpy.ones_like(out), cache)
+            bwd(array_module(out).ones_like(out), cache)
         return run
 
     def bn_run():
-        out, cache = ops.batchnorm2d_forward(x_bn, g, b, numpy.zeros(64, numpy.float32), numpy.ones(64, numpy.float32))
-        ops.batchnorm2d_backward(numpy.ones_like(out), cache)
+        out, cache = ops.batchnorm2d_forward(x_bn, g, b, g * 0, g * 1)
+        ops.batchnorm2d_backward(array_module(out).ones_like(out), cache)
 
     cases = [
         ("depthwise 3×3 (16,64,128,128)", pair(ops.depthwise_conv2d_forward, ops.depthwise_conv2d_backward, x_dw, w_dw, None, 1, 1),
@@ -97,7 +136,7 @@ def torch_squash(s, eps=1e-7):
 
 def torch_routing(u_hat, iterations, agreement, eps=1e-7):
     import torch
-    b = torch.zeros(u_hat.shape[:3], dtype=u_hat.dtype)
+    b = torch.zeros(u_hat.shape[:3], dtype=u_hat.dtype, device=u_hat.device)
     for r in range(iterations):
         c = torch.softmax(b, dim=2)
         v = torch_squash((c[..., None] * u_hat).sum(1))
@@ -111,37 +150,34 @@ def torch_routing(u_hat, iterations, agreement, eps=1e-7):
 
 def torch_spectrogram(x):
     import torch
-    win = torch.zeros(512)
-    win[56:456] = torch.hamming_window(400, periodic=True)
+    win = torch.zeros(512, device=x.device)
+    win[56:456] = torch.hamming_window(400, periodic=True, device=x.device)
     return torch.stft(x, 512, 160, window=win, center=False, return_complex=True).abs() ** 2
 
 
-def torch_time(build, arrays, repeats):
+def torch_time(build, arrays, repeats, where="cpu"):
     import torch
     F = torch.nn.functional
-    ts = [torch.from_numpy(a).requires_grad_(True) for a in arrays]
+    ts = [torch.from_numpy(to_numpy(a)).to(where).requires_grad_(True) for a in arrays]
 
     def run():
         out = build(ts, F)
         out.backward(torch.ones_like(out))
-    return median_time(run, repeats)
+    return median_time(run, repeats, sync=torch_sync(torch, where))
 
 
 def bench_ops(args):
     n_threads = threads()
     rng = numpy.random.default_rng(0)
-    try:
-        import torch
-        torch.set_num_threads(n_threads)
-    except ImportError:
-        torch = None
+    torch, where = import_torch(n_threads)
     mm = matmul_gflops()
-    print(f"lcn_np ops benchmark: forward+backward, float32, median of {args.repeats}, {n_threads} thread(s)")
-    print(f"machine float32 matmul (1024³): {mm:.1f} GFLOP/s" + ("" if torch else "   (PyTorch not importable: no comparison)"))
+    print(f"lcn_np ops benchmark: forward+backward, float32, median of {args.repeats}, {n_threads} thread(s), "
+          f"device {backend.get_device()}")
+    print(f"machine float32 matmul (1024³): {mm:.1f} GFLOP/s" + ("" if torch else f"   ({where})"))
     print(f"{'op':34s} {'ours ms':>9s} {'GFLOP/s':>8s} {'torch ms':>9s} {'ours/torch':>10s}")
-    for name, ours, tbuild, arrays, flops in op_cases(rng):
-        t_ours = median_time(ours, args.repeats)
-        t_torch = torch_time(tbuild, arrays, args.repeats) if torch else float("nan")
+    for name, ours, tbuild, arrays, flops in op_cases(rng, args.batch):
+        t_ours = median_time(ours, args.repeats, sync=device_sync())
+        t_torch = torch_time(tbuild, arrays, args.repeats, where) if torch else float("nan")
         rate = f"{flops / t_ours / 1e9:8.1f}" if flops else f"{'':>8s}"
         print(f"{name:34s} {1e3 * t_ours:9.1f} {rate} {1e3 * t_torch:9.1f} {t_ours / t_torch:10.2f}", flush=True)
 
@@ -185,40 +221,50 @@ def torch_network(variant, image_size, n_classes=6):
     return mods, forward
 
 
+def peak_mib(step):
+    """Peak memory of one ``step()``: host memory (tracemalloc) on the CPU, CuPy's memory pool on a GPU."""
+    xp = backend.device_module()
+    if xp.__name__ == "cupy":
+        pool = xp.get_default_memory_pool()
+        step()
+        backend.synchronize(xp)
+        return pool.total_bytes() / 2 ** 20
+    tracemalloc.start()
+    step()
+    peak = tracemalloc.get_traced_memory()[1] / 2 ** 20
+    tracemalloc.stop()
+    return peak
+
+
 def bench_train(args):
     from .model import build
     from .optim import Adam
-    try:
-        import torch
-        torch.set_num_threads(threads())
-    except ImportError:
-        torch = None
+    torch, where = import_torch(threads())
     print(f"lcn_np training-step benchmark: batch {args.batch_size}, float32, median of {args.repeats}, "
-          f"{threads()} thread(s)")
+          f"{threads()} thread(s), device {backend.get_device()}" + ("" if torch else f"   ({where})"))
     print(f"{'variant':10s} {'size':>5s} {'ms/step':>9s} {'samples/s':>10s} {'peak MiB':>9s} {'torch ms':>9s} {'ours/torch':>10s}")
     rng = numpy.random.default_rng(0)
     for size in args.sizes:
         for variant in args.variants:
             model = build(variant, 6, size, seed=0)
             opt = Adam(model.parameters, lr=1e-3, weight_decay=1e-2)
-            x = rng.standard_normal((args.batch_size, 3, size, size)).astype(numpy.float32)
-            y = rng.integers(0, 6, args.batch_size)
+            x_host = rng.standard_normal((args.batch_size, 3, size, size)).astype(numpy.float32)
+            y_host = rng.integers(0, 6, args.batch_size)
+            x, y = to_device(x_host), to_device(y_host)
 
             def step():
                 loss, cache = model.loss_forward(model.forward(x), y)
                 model.backward(model.loss_backward(cache))
                 opt.step()
             step()
-            tracemalloc.start()
-            step()
-            peak = tracemalloc.get_traced_memory()[1] / 2 ** 20
-            tracemalloc.stop()
-            t = median_time(step, args.repeats, warmup=0)
+            peak = peak_mib(step)
+            t = median_time(step, args.repeats, warmup=0, sync=device_sync())
             t_torch, ratio = float("nan"), float("nan")
             if torch and variant in ("cn", "cn-dsc", "cn-dsc-dr", "cnn"):
                 net, forward = torch_network(variant, size)
+                net.to(where)
                 topt = torch.optim.AdamW(net.parameters(), 1e-3)
-                tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+                tx, ty = torch.from_numpy(x_host).to(where), torch.from_numpy(y_host).to(where)
 
                 def tstep():
                     out = forward(tx)
@@ -226,7 +272,7 @@ def bench_train(args):
                     topt.zero_grad()
                     loss.backward()
                     topt.step()
-                t_torch = median_time(tstep, args.repeats)
+                t_torch = median_time(tstep, args.repeats, sync=torch_sync(torch, where))
                 ratio = t / t_torch
             print(f"{variant:10s} {size:5d} {1e3 * t:9.0f} {args.batch_size / t:10.1f} {peak:9.0f} "
                   f"{1e3 * t_torch:9.0f} {ratio:10.2f}", flush=True)
@@ -237,14 +283,24 @@ def main(argv=None):
     sub = p.add_subparsers(dest="what", required=True)
     o = sub.add_parser("ops", help="per-op forward+backward times at the paper's shapes")
     o.add_argument("--repeats", type=int, default=5)
+    o.add_argument("--batch", type=int, default=16, help=argparse.SUPPRESS)      # tests: small inputs
     t = sub.add_parser("train", help="training-step times per variant and image size")
     t.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256])
     t.add_argument("--variants", nargs="+", default=["cnn", "cn", "cn-dsc", "cn-dsc-dr", "lcn"])
     t.add_argument("--batch-size", type=int, default=16)
     t.add_argument("--repeats", type=int, default=3)
+    for command in (o, t):
+        command.add_argument("--device", default="cpu", choices=["cpu", "gpu", "standin"],
+                             help="cpu (NumPy), gpu (CuPy); standin: the tests' strict CuPy stand-in")
     args = p.parse_args(argv)
+    try:
+        backend.set_device(args.device)
+    except backend.DeviceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     bench_ops(args) if args.what == "ops" else bench_train(args)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

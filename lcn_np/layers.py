@@ -86,7 +86,7 @@ class Layer:
             raise ValueError(f"{source} does not fit this model: missing {missing[:5]}"
                              f"{'…' if len(missing) > 5 else ''}, unexpected {extra[:5]}{'…' if len(extra) > 5 else ''}")
         for key, (store, k) in slots.items():
-            value = numpy.asarray(state[key])
+            value = to_numpy(state[key])            # a state may come from the device too
             if value.shape != tuple(store[k].shape):
                 raise ValueError(f"{source}: {key}: expected shape {tuple(store[k].shape)}, found {value.shape}")
             if not numpy.isfinite(value).all():

@@ -10,11 +10,13 @@
 
 import numpy
 
+from .backend import to_numpy
+
 
 def confusion_matrix(y_true, y_pred, n_classes):
     """C[i, j] = number of utterances of class i predicted as class j."""
     C = numpy.zeros((n_classes, n_classes), dtype=numpy.int64)
-    numpy.add.at(C, (numpy.asarray(y_true), numpy.asarray(y_pred)), 1)
+    numpy.add.at(C, (to_numpy(y_true), to_numpy(y_pred)), 1)       # labels may come from the device
     return C
 
 
