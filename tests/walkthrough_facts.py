@@ -84,13 +84,18 @@ FACTS = []
 # Definitions, settings, citations and the arithmetic of worked examples; a reason for each chapter.
 DECLARED = {
     "01": {"16 000", "32 768",           # CASIA's sample rate; int16 full scale
-           "44.1", "0.75",               # the stereo example's rate; mean of two channels of a mono copy
+           "44.1", "22 050", "0.75",     # the stereo example's rates; mean of two channels of a mono copy
            "1 200"},                     # CASIA's size (the corpus description)
-    "02": {"8 192"},                     # the zero-padding used to sample the window's spectrum
-    "05": {"1e-3", "1e-5",               # the checker's floor; the tolerance (checked where first quoted)
+    "02": {"8 192",                      # the zero-padding used to sample the window's spectrum
+           "1.3"},                       # a question's utterance length
+    "03": {"1e-10"},                     # the ε of log10(P + ε), a setting of FeatureConfig
+    "05": {"0.5",                        # |2a − a| / 2a, the try-this's arithmetic
+           "1e-3", "1e-5",               # the checker's floor; the tolerance (checked where first quoted)
            "1e-6", "1e-16", "1e-9"},     # the step h, float32/float64 spacing: the arithmetic shown
-    "06": {"1e-7"},                      # ε again ("Sabour's formula to 1e-7"), checked by its first quote
+    "06": {"1e-7",                       # ε again ("Sabour's formula to 1e-7"), checked by its first quote
+           "0.1", "0.01"},               # the try-this's input scales
     "07": {"0.01", "0.9", "0.25",        # CapsNet's std, the margin m⁺, the cosine init_scale (settings)
+           "0.33", "0.1",                # 1/3 (uniform couplings over J = 3), a try-this's scale
            "4 608"},                     # the largest I the test checks
     "08": {"0.9", "0.1", "0.5",          # m⁺, m⁻, λ
            "0.95", "0.30", "0.60", "0.20", "0.15", "−0.3", "0.4", "0.7"},   # the worked example's inputs
@@ -241,6 +246,16 @@ def _casia_seconds(ns):
     return numpy.array([soundfile.info(str(p)).duration for p in sorted(root.glob("*/*/*.wav"))])
 
 
+def _eps_mismatch(ns):
+    from lcn_np.ops import batchnorm2d_forward, depthwise_conv2d_forward
+    from lcn_np.weights import fold_batchnorm
+    x, w, gamma, beta, mean, var = (ns[k] for k in ("x", "w", "gamma", "beta", "mean", "var"))
+    conv_out, _ = depthwise_conv2d_forward(x, w, None, 2, (0, 1, 0, 1))
+    unfolded, _ = batchnorm2d_forward(conv_out, gamma, beta, mean, var, train=False, eps=1e-3)
+    folded, _ = depthwise_conv2d_forward(x, *fold_batchnorm(w, None, gamma, beta, mean, var, eps=1e-5), 2, (0, 1, 0, 1))
+    return float(abs(folded - unfolded).max())
+
+
 def _mobilenet_ratio(ns):
     return ns["table1"].n_parameters() / ns["mobilenet_part"].n_parameters()
 
@@ -274,6 +289,8 @@ FACTS += [
          "the Hamming window's own spectrum"),
     Fact("02", r"\((\d+ dB) on the figure's bins\), at", _side_lobe("hamming", 0),
          "the Hamming frame of the 440 Hz tone that figure 02 draws"),
+    Fact("02", r"side lobes are some (\d+ dB) lower", lambda ns: ns["side_lobe"]["boxcar"][1] - ns["side_lobe"]["hamming"][1],
+         "the two windows' own spectra"),
     # 03
     Fact("03", r"256 frames are (\d+\.\d+) s", lambda ns: 256 * 160 / 16000, "256 hops of 160 samples at 16 kHz"),
     Fact("03", r"\((\d+\.\d) s on average", lambda ns: _casia_seconds(ns).mean(), "CASIA's durations (where present)"),
@@ -296,6 +313,8 @@ FACTS += [
          "the worst 'ok' error of the chapter's PASSED reports"),
     Fact("05", r"lands near 1 \((\d\.\d+) for", lambda ns: printed_errors(ns, "FAIL", "FAILED")[0],
          "the FAIL error of the mean-instead-of-sum report"),
+    Fact("05", r"printed above \(up to (\d\.\de-\d+)\)", lambda ns: max(printed_errors(ns)[:3]),
+         "the first conv2d report's worst error"),
     Fact("05", r"a\s+small multiple of 2⁻²⁰ / 2h ≈ (\d\.\d+)", lambda ns: 2 ** -20 / 2e-6, "2⁻²⁰ / (2·1e-6)"),
     Fact("05", r"below the (\d+e-\d+)\s+tolerance", _tolerance, "check_gradients' default tol"),
     # 06 (slip: a third tolerance)
@@ -346,6 +365,9 @@ FACTS += [
     # 10 (slip: "the same size class")
     Fact("10", r"— (\d+) times fewer parameters than Table 1", _mobilenet_ratio,
          "table1_frontend(True, 64) against mobilenet_frontend(64)"),
+    Fact("10", r"differ by about (\d+e-\d+) instead", _eps_mismatch, "fold_batchnorm with ε 1e-5 against BatchNorm's 1e-3"),
+    Fact("10", r"instead of (\d+e-\d+) —", lambda ns: float(abs(ns["folded"] - ns["unfolded"]).max()),
+         "the chapter's folded-vs-unfolded difference"),
     # 11: long runs, from walkthrough/results/*.json
     Fact("11", r"lifted it from (\d+ %)", _ua("casia-lcn"), "casia-lcn.json"),
     Fact("11", r"lifted it from \d+ % to (\d+ %)", _ua("casia-lcn-e80"), "casia-lcn-e80.json"),
