@@ -213,3 +213,25 @@ def test_every_figure_is_there_and_used():
     figures = ROOT / "walkthrough" / "figures"
     used = {m for c in CHAPTERS for m in re.findall(r"\]\(figures/([^)]+\.png)\)", c.read_text(encoding="utf-8"))}
     assert {p.name for p in figures.glob("*.png")} == used
+
+
+def _figure_module(name, tmp_path):
+    pytest.importorskip("matplotlib")
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, ROOT / "walkthrough" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.FIG = module.FIGURES = tmp_path              # draw into a scratch folder, not the committed one
+    return module
+
+
+def test_the_diagrams_are_drawn_from_the_code(tmp_path):
+    """The four diagrams of #12 are computed from lcn_np (shapes, the tap scatter, the capsule regrouping);
+    drawing them must keep working as the code changes."""
+    first, second = _figure_module("make_figures", tmp_path), _figure_module("figures_part2", tmp_path)
+    first.tap_scatter()
+    first.architecture()
+    second.channels_to_capsules()
+    second.routing_unrolled()
+    assert {p.name for p in tmp_path.glob("*.png")} == {
+        "05_tap_scatter.png", "09_architecture.png", "06_channels_to_capsules.png", "07_routing_unrolled.png"}
