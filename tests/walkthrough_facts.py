@@ -236,14 +236,16 @@ def _bars(ns):
     return dict(zip(side["classes"], side["lengths"]))
 
 
-def _casia_seconds(ns):
-    """Durations of CASIA's 1 200 files from their headers, or None without ../shared/data/casia."""
+def _casia_seconds(statistic):
+    """The mean or max duration of CASIA's 1 200 files (from their headers), or None without
+    ../shared/data/casia: the claim is then only required to be there."""
     import numpy
     import soundfile
     root = ROOT.parent / "shared" / "data" / "casia"
     if not root.exists():
         return None
-    return numpy.array([soundfile.info(str(p)).duration for p in sorted(root.glob("*/*/*.wav"))])
+    seconds = numpy.array([soundfile.info(str(p)).duration for p in sorted(root.glob("*/*/*.wav"))])
+    return getattr(seconds, statistic)()
 
 
 def _eps_mismatch(ns):
@@ -293,8 +295,8 @@ FACTS += [
          "the two windows' own spectra"),
     # 03
     Fact("03", r"256 frames are (\d+\.\d+) s", lambda ns: 256 * 160 / 16000, "256 hops of 160 samples at 16 kHz"),
-    Fact("03", r"\((\d+\.\d) s on average", lambda ns: _casia_seconds(ns).mean(), "CASIA's durations (where present)"),
-    Fact("03", r"up to (\d+\.\d) s\)", lambda ns: _casia_seconds(ns).max(), "CASIA's durations (where present)"),
+    Fact("03", r"\((\d+\.\d) s on average", lambda ns: _casia_seconds("mean"), "CASIA's durations (where present)"),
+    Fact("03", r"up to (\d+\.\d) s\)", lambda ns: _casia_seconds("max"), "CASIA's durations (where present)"),
     # 04
     Fact("04", r"(\d+\.\d) of its", _pointwise_mflops, "the pointwise convolution of block 2 (block_costs)"),
     Fact("04", r"of its (\d+\.\d) MFLOPs", lambda ns: ns["dsc"]["block2"][1], "block_costs('cn-dsc')['block2']"),
