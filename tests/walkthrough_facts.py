@@ -77,6 +77,8 @@ class Fact:
     value: Callable                   # ns → the true value (ns: the chapter's namespace after its blocks ran)
     why: str                          # where the value comes from, for the failure message
     slack: float = 0.0                # extra absolute tolerance, for numbers read off a figure
+    factor: float = 0.0               # for rounding noise (a passing gradient check's error, which varies
+                                      # with the BLAS library): right within this factor, not to the digit
 
 
 FACTS = []
@@ -144,7 +146,12 @@ def check_facts(stem, text, ns):
         if value is None:                 # its source is not on this machine (../shared): the claim stays
             continue
         value = float(value)
-        if not agrees(m.group(1), value, fact.slack):
+        quoted = number(m.group(1))
+        if fact.factor and value > 0 and quoted > 0:
+            ok = 1 / fact.factor <= quoted / value <= fact.factor
+        else:
+            ok = agrees(m.group(1), value, fact.slack)
+        if not ok:
             problems.append(f"the prose says {m.group(1)!r} in {m.group(0)!r}, but {fact.why} gives "
                             f"{value:.6g}")
     declared = DECLARED.get(chapter, set())
@@ -312,18 +319,19 @@ FACTS += [
          lambda ns: (ns["x_pool"][0, 0, 2:, 2:] == 3).sum(), "the 3s of the example's last 2×2 window"),
     Fact("05", r"One tolerance\s+for the whole walkthrough: (\d+e-\d+)", _tolerance, "check_gradients' default tol"),
     Fact("05", r"reach at worst (\S+e-\d+)", lambda ns: max(printed_errors(ns)),
-         "the worst 'ok' error of the chapter's PASSED reports"),
+         "the worst 'ok' error of the chapter's PASSED reports", factor=2),
     Fact("05", r"lands near 1 \((\d\.\d+) for", lambda ns: printed_errors(ns, "FAIL", "FAILED")[0],
          "the FAIL error of the mean-instead-of-sum report"),
     Fact("05", r"printed above \(up to (\d\.\de-\d+)\)", lambda ns: max(printed_errors(ns)[:3]),
-         "the first conv2d report's worst error"),
+         "the first conv2d report's worst error", factor=2),
     Fact("05", r"a\s+small multiple of 2⁻²⁰ / 2h ≈ (\d\.\d+)", lambda ns: 2 ** -20 / 2e-6, "2⁻²⁰ / (2·1e-6)"),
     Fact("05", r"below the (\d+e-\d+)\s+tolerance", _tolerance, "check_gradients' default tol"),
     # 06 (slip: a third tolerance)
     Fact("06", r"small ε \((\d+e-\d+)\)", _eps, "lcn_np.ops.EPS"),
     Fact("06", r"3√3/8 ≈ (\d\.\d+)", lambda ns: 3 * 3 ** 0.5 / 8, "the peak of 2|s|/(1+|s|²)²"),
     Fact("06", r"≈ (\d[\d ]*\d)", lambda ns: _eps(ns) ** -0.5, "1/sqrt(EPS)"),
-    Fact("06", r"The worst error, (\S+e-\d+),", lambda ns: max(printed_errors(ns)), "the squash gradient check"),
+    Fact("06", r"The worst error, (\S+e-\d+),", lambda ns: max(printed_errors(ns)), "the squash gradient check",
+         factor=2),
     Fact("06", r"tiny gradient entry \(about (\d+e-\d+)",
          lambda ns: abs(float(re.search(r"s: ok .*your backward: (\S+),", ns["__printed__"]).group(1))),
          "the worst element's value in the squash gradient check", slack=1e-4),
@@ -369,7 +377,7 @@ FACTS += [
          "table1_frontend(True, 64) against mobilenet_frontend(64)"),
     Fact("10", r"differ by about (\d+e-\d+) instead", _eps_mismatch, "fold_batchnorm with ε 1e-5 against BatchNorm's 1e-3"),
     Fact("10", r"instead of (\d+e-\d+) —", lambda ns: float(abs(ns["folded"] - ns["unfolded"]).max()),
-         "the chapter's folded-vs-unfolded difference"),
+         "the chapter's folded-vs-unfolded difference (float64 rounding)", factor=10),
     # 11: long runs, from walkthrough/results/*.json
     Fact("11", r"lifted it from (\d+ %)", _ua("casia-lcn"), "casia-lcn.json"),
     Fact("11", r"lifted it from \d+ % to (\d+ %)", _ua("casia-lcn-e80"), "casia-lcn-e80.json"),
