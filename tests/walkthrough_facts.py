@@ -77,6 +77,8 @@ class Fact:
     value: Callable                   # ns → the true value (ns: the chapter's namespace after its blocks ran)
     why: str                          # where the value comes from, for the failure message
     slack: float = 0.0                # extra absolute tolerance, for numbers read off a figure
+    factor: float = 0.0               # for rounding noise (a passing gradient check's error, which varies
+                                      # with the BLAS library): right within this factor, not to the digit
 
 
 FACTS = []
@@ -84,13 +86,18 @@ FACTS = []
 # Definitions, settings, citations and the arithmetic of worked examples; a reason for each chapter.
 DECLARED = {
     "01": {"16 000", "32 768",           # CASIA's sample rate; int16 full scale
-           "44.1", "0.75",               # the stereo example's rate; mean of two channels of a mono copy
+           "44.1", "22 050", "0.75",     # the stereo example's rates; mean of two channels of a mono copy
            "1 200"},                     # CASIA's size (the corpus description)
-    "02": {"8 192"},                     # the zero-padding used to sample the window's spectrum
-    "05": {"1e-3", "1e-5",               # the checker's floor; the tolerance (checked where first quoted)
+    "02": {"8 192",                      # the zero-padding used to sample the window's spectrum
+           "1.3"},                       # a question's utterance length
+    "03": {"1e-10"},                     # the ε of log10(P + ε), a setting of FeatureConfig
+    "05": {"0.5",                        # |2a − a| / 2a, the try-this's arithmetic
+           "1e-3", "1e-5",               # the checker's floor; the tolerance (checked where first quoted)
            "1e-6", "1e-16", "1e-9"},     # the step h, float32/float64 spacing: the arithmetic shown
-    "06": {"1e-7"},                      # ε again ("Sabour's formula to 1e-7"), checked by its first quote
+    "06": {"1e-7",                       # ε again ("Sabour's formula to 1e-7"), checked by its first quote
+           "0.1", "0.01"},               # the try-this's input scales
     "07": {"0.01", "0.9", "0.25",        # CapsNet's std, the margin m⁺, the cosine init_scale (settings)
+           "0.33", "0.1",                # 1/3 (uniform couplings over J = 3), a try-this's scale
            "4 608"},                     # the largest I the test checks
     "08": {"0.9", "0.1", "0.5",          # m⁺, m⁻, λ
            "0.95", "0.30", "0.60", "0.20", "0.15", "−0.3", "0.4", "0.7"},   # the worked example's inputs
@@ -105,6 +112,7 @@ DECLARED = {
            "94 %",                       # the paper's LCN result
            "55 %",                       # "overfits … at ~55 %": an earlier run, not committed (issue #11)
            "84 %", "33 %"},              # the MFCC + SVM baseline measured for the README, not committed
+    "12": {"14.2"},                      # the CuPy version of the committed API snapshot (a citation)
 }
 
 
@@ -139,7 +147,12 @@ def check_facts(stem, text, ns):
         if value is None:                 # its source is not on this machine (../shared): the claim stays
             continue
         value = float(value)
-        if not agrees(m.group(1), value, fact.slack):
+        quoted = number(m.group(1))
+        if fact.factor and value > 0 and quoted > 0:
+            ok = 1 / fact.factor <= quoted / value <= fact.factor
+        else:
+            ok = agrees(m.group(1), value, fact.slack)
+        if not ok:
             problems.append(f"the prose says {m.group(1)!r} in {m.group(0)!r}, but {fact.why} gives "
                             f"{value:.6g}")
     declared = DECLARED.get(chapter, set())
@@ -231,14 +244,26 @@ def _bars(ns):
     return dict(zip(side["classes"], side["lengths"]))
 
 
-def _casia_seconds(ns):
-    """Durations of CASIA's 1 200 files from their headers, or None without ../shared/data/casia."""
+def _casia_seconds(statistic):
+    """The mean or max duration of CASIA's 1 200 files (from their headers), or None without
+    ../shared/data/casia: the claim is then only required to be there."""
     import numpy
     import soundfile
     root = ROOT.parent / "shared" / "data" / "casia"
     if not root.exists():
         return None
-    return numpy.array([soundfile.info(str(p)).duration for p in sorted(root.glob("*/*/*.wav"))])
+    seconds = numpy.array([soundfile.info(str(p)).duration for p in sorted(root.glob("*/*/*.wav"))])
+    return getattr(seconds, statistic)()
+
+
+def _eps_mismatch(ns):
+    from lcn_np.ops import batchnorm2d_forward, depthwise_conv2d_forward
+    from lcn_np.weights import fold_batchnorm
+    x, w, gamma, beta, mean, var = (ns[k] for k in ("x", "w", "gamma", "beta", "mean", "var"))
+    conv_out, _ = depthwise_conv2d_forward(x, w, None, 2, (0, 1, 0, 1))
+    unfolded, _ = batchnorm2d_forward(conv_out, gamma, beta, mean, var, train=False, eps=1e-3)
+    folded, _ = depthwise_conv2d_forward(x, *fold_batchnorm(w, None, gamma, beta, mean, var, eps=1e-5), 2, (0, 1, 0, 1))
+    return float(abs(folded - unfolded).max())
 
 
 def _mobilenet_ratio(ns):
@@ -274,10 +299,12 @@ FACTS += [
          "the Hamming window's own spectrum"),
     Fact("02", r"\((\d+ dB) on the figure's bins\), at", _side_lobe("hamming", 0),
          "the Hamming frame of the 440 Hz tone that figure 02 draws"),
+    Fact("02", r"side lobes are some (\d+ dB) lower", lambda ns: ns["side_lobe"]["boxcar"][1] - ns["side_lobe"]["hamming"][1],
+         "the two windows' own spectra"),
     # 03
     Fact("03", r"256 frames are (\d+\.\d+) s", lambda ns: 256 * 160 / 16000, "256 hops of 160 samples at 16 kHz"),
-    Fact("03", r"\((\d+\.\d) s on average", lambda ns: _casia_seconds(ns).mean(), "CASIA's durations (where present)"),
-    Fact("03", r"up to (\d+\.\d) s\)", lambda ns: _casia_seconds(ns).max(), "CASIA's durations (where present)"),
+    Fact("03", r"\((\d+\.\d) s on average", lambda ns: _casia_seconds("mean"), "CASIA's durations (where present)"),
+    Fact("03", r"up to (\d+\.\d) s\)", lambda ns: _casia_seconds("max"), "CASIA's durations (where present)"),
     # 04
     Fact("04", r"(\d+\.\d) of its", _pointwise_mflops, "the pointwise convolution of block 2 (block_costs)"),
     Fact("04", r"of its (\d+\.\d) MFLOPs", lambda ns: ns["dsc"]["block2"][1], "block_costs('cn-dsc')['block2']"),
@@ -293,16 +320,19 @@ FACTS += [
          lambda ns: (ns["x_pool"][0, 0, 2:, 2:] == 3).sum(), "the 3s of the example's last 2×2 window"),
     Fact("05", r"One tolerance\s+for the whole walkthrough: (\d+e-\d+)", _tolerance, "check_gradients' default tol"),
     Fact("05", r"reach at worst (\S+e-\d+)", lambda ns: max(printed_errors(ns)),
-         "the worst 'ok' error of the chapter's PASSED reports"),
+         "the worst 'ok' error of the chapter's PASSED reports", factor=2),
     Fact("05", r"lands near 1 \((\d\.\d+) for", lambda ns: printed_errors(ns, "FAIL", "FAILED")[0],
          "the FAIL error of the mean-instead-of-sum report"),
+    Fact("05", r"printed above \(up to (\d\.\de-\d+)\)", lambda ns: max(printed_errors(ns)[:3]),
+         "the first conv2d report's worst error", factor=2),
     Fact("05", r"a\s+small multiple of 2⁻²⁰ / 2h ≈ (\d\.\d+)", lambda ns: 2 ** -20 / 2e-6, "2⁻²⁰ / (2·1e-6)"),
     Fact("05", r"below the (\d+e-\d+)\s+tolerance", _tolerance, "check_gradients' default tol"),
     # 06 (slip: a third tolerance)
     Fact("06", r"small ε \((\d+e-\d+)\)", _eps, "lcn_np.ops.EPS"),
     Fact("06", r"3√3/8 ≈ (\d\.\d+)", lambda ns: 3 * 3 ** 0.5 / 8, "the peak of 2|s|/(1+|s|²)²"),
     Fact("06", r"≈ (\d[\d ]*\d)", lambda ns: _eps(ns) ** -0.5, "1/sqrt(EPS)"),
-    Fact("06", r"The worst error, (\S+e-\d+),", lambda ns: max(printed_errors(ns)), "the squash gradient check"),
+    Fact("06", r"The worst error, (\S+e-\d+),", lambda ns: max(printed_errors(ns)), "the squash gradient check",
+         factor=2),
     Fact("06", r"tiny gradient entry \(about (\d+e-\d+)",
          lambda ns: abs(float(re.search(r"s: ok .*your backward: (\S+),", ns["__printed__"]).group(1))),
          "the worst element's value in the squash gradient check", slack=1e-4),
@@ -346,6 +376,9 @@ FACTS += [
     # 10 (slip: "the same size class")
     Fact("10", r"— (\d+) times fewer parameters than Table 1", _mobilenet_ratio,
          "table1_frontend(True, 64) against mobilenet_frontend(64)"),
+    Fact("10", r"differ by about (\d+e-\d+) instead", _eps_mismatch, "fold_batchnorm with ε 1e-5 against BatchNorm's 1e-3"),
+    Fact("10", r"instead of (\d+e-\d+) —", lambda ns: float(abs(ns["folded"] - ns["unfolded"]).max()),
+         "the chapter's folded-vs-unfolded difference (float64 rounding)", factor=10),
     # 11: long runs, from walkthrough/results/*.json
     Fact("11", r"lifted it from (\d+ %)", _ua("casia-lcn"), "casia-lcn.json"),
     Fact("11", r"lifted it from \d+ % to (\d+ %)", _ua("casia-lcn-e80"), "casia-lcn-e80.json"),

@@ -8,6 +8,7 @@ extra dependency (``pip install matplotlib``). The MobileNet filter figure needs
 coupling figure uses a CASIA utterance when ../shared/data/casia exists and a synthetic one otherwise.
 """
 
+import os
 import pathlib
 
 import matplotlib
@@ -359,7 +360,7 @@ def main(checkpoint=None):
                  routing_unrolled, dot_vs_cosine, margin_loss_curves, mobilenet_filters):
         path = make()
         if path is not None:
-            print("wrote", path.relative_to(ROOT))
+            print("wrote", os.path.relpath(path, ROOT))
             written.append(path)
     return written
 

@@ -12,6 +12,7 @@ exists and fall back to the synthetic corpus otherwise; the checkpoint is passed
 import argparse
 import importlib.util
 import json
+import os
 import pathlib
 
 import matplotlib
@@ -35,7 +36,7 @@ def save(fig, name):
     FIG.mkdir(exist_ok=True)
     fig.savefig(FIG / name, dpi=DPI, bbox_inches="tight")
     plt.close(fig)
-    print("wrote", (FIG / name).relative_to(HERE.parent))
+    print("wrote", os.path.relpath(FIG / name, HERE.parent))
 
 
 def wave_and_spectrogram():
