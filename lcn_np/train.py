@@ -1,15 +1,23 @@
 """``python -m lcn_np.train``: train a variant on a corpus and print the paper's Table 3 row.
 
 With no ``--data`` it trains on the built-in *synthetic* corpus (:mod:`lcn_np.data.synthetic`). With
-``--data DIR`` it reads CASIA, EmoDB, RAVDESS or a folder per class. The default recipe:
+``--data DIR`` it reads CASIA, EmoDB, RAVDESS or a folder per class. Always:
 
-    AdamW (decoupled weight decay 1e-2), one-cycle learning rate up to 2e-3, batch 16,
-    random time shifts + SpecAugment masks, margin loss (cross-entropy for `cnn` and `cnn-gap`).
+    AdamW (decoupled weight decay 1e-2), one-cycle learning rate up to 2e-3, batch 16, SpecAugment masks,
+    margin loss (cross-entropy for `cnn` and `cnn-gap`); 10 % of the training part for validation.
 
-Outputs in ``--out DIR``: ``best.npz`` and ``last.npz`` (checkpoints with class names and feature
-settings inside), ``split.json`` (the file lists), ``metrics.json`` (per-emotion recall, UA, WA,
-confusion matrix, history, training time). Ctrl-C saves ``last.npz`` and prints the command that
-resumes; ``--resume`` continues bit-for-bit where it stopped (on the CPU).
+What is not given on the command line comes from a recipe (``RECIPES``):
+- synthetic corpus: 32×32 images of linear-frequency spectrograms, the whole utterance resized, three
+  copies as channels, random time shifts, 25 epochs — the first pipeline, and quick;
+- real speech (``--data``): 64 log-mel bands at the native 10 ms hop, static/Δ/ΔΔ channels, random
+  windows of 128 frames in training and the mean over all windows of an utterance at test; 40 epochs
+  (60 and 5 MobileNet blocks for `lcn`, `cn-dsc-pm`).
+
+Outputs in ``--out DIR``: ``best.npz`` (the epoch with the best validation UA) and ``last.npz``
+(checkpoints with class names and feature settings inside), ``split.json`` (the file lists),
+``metrics.json`` (test figures of best.npz and of the last epoch, history, provenance). Ctrl-C saves
+``last.npz`` and prints the command that resumes; ``--resume`` continues bit-for-bit where it stopped
+(on the CPU).
 """
 
 import argparse
@@ -37,6 +45,18 @@ from .predict import utterance_scores
 from .progress import Progress
 
 
+# The defaults, for the settings not given on the command line. The synthetic corpus keeps the first
+# pipeline (fast: the default run ends in about two minutes); real speech gets the recipe chosen on
+# CASIA's validation splits (walkthrough chapter 11, "Finding the recipe").
+RECIPES = {
+    "synthetic": {"image_size": 32, "epochs": 25, "frequency": "linear", "channels_from": "copies",
+                  "time": "resize"},
+    "real": {"image_size": 64, "frequency": "mel", "channels_from": "deltas", "time": "windows",
+             "epochs": lambda args: 60 if args.variant in ("lcn", "cn-dsc-pm") else 40,
+             "n_blocks": lambda args: 5 if args.variant in ("lcn", "cn-dsc-pm") else None},
+}
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m lcn_np.train", description=__doc__.splitlines()[0])
     p.add_argument("--data", help="corpus folder (default: the built-in synthetic corpus)")
@@ -44,11 +64,11 @@ def parse_args(argv=None):
     p.add_argument("--variant", default="cn-dsc-dr", choices=VARIANTS)
     p.add_argument("--image-size", type=int, help="S of the S×S input, or the rows (frequency) with --time windows "
                                                   "(default 32 on the synthetic corpus, 64 otherwise)")
-    p.add_argument("--frequency", default="linear", choices=["linear", "mel"],
+    p.add_argument("--frequency", choices=["linear", "mel"],
                    help="linear STFT bins resampled to S rows, or S log-mel bands")
-    p.add_argument("--channels-from", default="copies", choices=["copies", "deltas"],
+    p.add_argument("--channels-from", choices=["copies", "deltas"],
                    help="the 3 image channels: copies of the spectrogram, or static, delta, delta-delta")
-    p.add_argument("--time", default="resize", choices=["resize", "windows"],
+    p.add_argument("--time", choices=["resize", "windows"],
                    help="resize the whole utterance to S columns, or keep the 10 ms frames: random windows of "
                         "--window-frames in training, the mean over all windows of an utterance at test")
     p.add_argument("--window-frames", type=int, default=128, help="columns of a window with --time windows")
@@ -56,7 +76,7 @@ def parse_args(argv=None):
                    help="map each utterance's own dB range to [-1, 1], or a fixed range (keeps loudness)")
     p.add_argument("--n-blocks", type=int, default=None,
                    help="MobileNet blocks in the front end of cn-dsc-pm / lcn (default: chosen by image size)")
-    p.add_argument("--epochs", type=int, help="default 25 on the synthetic corpus, 30 otherwise")
+    p.add_argument("--epochs", type=int, help="default: see the recipes at the top of --help")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     p.add_argument("--optimizer", default="adamw", choices=["sgd", "adam", "adamw"])
@@ -89,11 +109,10 @@ def parse_args(argv=None):
     p.add_argument("--stop-after-steps", type=int, default=0, help=argparse.SUPPRESS)   # tests: simulated Ctrl-C
     args = p.parse_args(argv)
     args.command = resume_command(sys.argv[1:] if argv is None else argv)
-    synthetic = args.data is None
-    if args.image_size is None:
-        args.image_size = 32 if synthetic else 64
-    if args.epochs is None:
-        args.epochs = 25 if synthetic else 30
+    recipe = RECIPES["synthetic" if args.data is None else "real"]
+    for name, value in recipe.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value(args) if callable(value) else value)
     for name in ("image_size", "epochs", "batch_size"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
