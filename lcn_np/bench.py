@@ -1,19 +1,25 @@
 """Benchmarks — ``python -m lcn_np.bench ops`` and ``python -m lcn_np.bench train``.
 
-``ops``: median forward+backward time of each op at the shapes of the paper's front end for image
-side 128, batch 16, float32, its achieved GFLOP/s, the machine's own float32 matmul rate measured in
-the same run, and — when PyTorch is importable (a yardstick only, never a dependency) — the same op in
-PyTorch with the same number of threads, and the ratio ours / PyTorch.
+Both put lcn_np beside PyTorch (a yardstick only, never a dependency: skipped when not importable)
+with the same number of threads, in one process, timing them **interleaved** — ours, torch, ours,
+torch … — and reporting medians, so that a load that comes and goes on a shared machine slows both.
 
-``train``: milliseconds per training step (forward, margin/cross-entropy loss, backward, AdamW step) at
-batch 16 for each variant and image size, samples/s, peak memory of the step (tracemalloc), and the
-same network written in PyTorch when it is importable.
+``ops``: forward+backward time of each op at the shapes of the paper's front end for image side 128,
+batch 16, float32; its GFLOP/s, the machine's own float32 matmul rate measured in the same run (and the
+pointwise convolution's share of it), the same op in PyTorch and the ratio ours / PyTorch.
+
+``train``: milliseconds per training step (:func:`our_step` / :func:`torch_step`: forward, loss — the
+margin loss, cross-entropy for ``cnn`` —, backward, AdamW with lr 1e-3 and weight decay 1e-2) at batch
+16 for each variant and image size, samples/s, and the memory a step adds: peak RSS of a fresh
+subprocess after two steps minus its RSS before the first (``python -m lcn_np.bench rss …``, measured
+the same way for both; ``tracemalloc`` cannot see PyTorch's allocator).
 """
 
 import argparse
 import os
 import time
-import tracemalloc
+import subprocess
+import sys
 
 import numpy
 
@@ -29,6 +35,22 @@ def median_time(fn, repeats=5, warmup=1):
         fn()
         times.append(time.perf_counter() - t)
     return float(numpy.median(times))
+
+
+def interleaved_medians(fns, repeats=5, warmup=1):
+    """Median time of each function, timed in turn — fns[0], fns[1], fns[0], fns[1] … — so that a load
+    that comes and goes on a shared machine falls on all of them alike. ``None`` entries give nan."""
+    live = [f for f in fns if f is not None]
+    for f in live:
+        for _ in range(warmup):
+            f()
+    times = {id(f): [] for f in live}
+    for _ in range(repeats):
+        for f in live:
+            t = time.perf_counter()
+            f()
+            times[id(f)].append(time.perf_counter() - t)
+    return [float(numpy.median(times[id(f)])) if f is not None else float("nan") for f in fns]
 
 
 def threads():
@@ -116,7 +138,8 @@ def torch_spectrogram(x):
     return torch.stft(x, 512, 160, window=win, center=False, return_complex=True).abs() ** 2
 
 
-def torch_time(build, arrays, repeats):
+def torch_run(build, arrays):
+    """A function running the PyTorch twin of an op forward and backward on copies of ``arrays``."""
     import torch
     F = torch.nn.functional
     ts = [torch.from_numpy(a).requires_grad_(True) for a in arrays]
@@ -124,7 +147,7 @@ def torch_time(build, arrays, repeats):
     def run():
         out = build(ts, F)
         out.backward(torch.ones_like(out))
-    return median_time(run, repeats)
+    return run
 
 
 def bench_ops(args):
@@ -136,19 +159,19 @@ def bench_ops(args):
     except ImportError:
         torch = None
     mm = matmul_gflops()
-    print(f"lcn_np ops benchmark: forward+backward, float32, median of {args.repeats}, {n_threads} thread(s)")
+    print(f"lcn_np ops benchmark: forward+backward, float32, median of {args.repeats} interleaved, "
+          f"{n_threads} thread(s)")
     print(f"machine float32 matmul (1024³): {mm:.1f} GFLOP/s" + ("" if torch else "   (PyTorch not importable: no comparison)"))
-    print(f"{'op':34s} {'ours ms':>9s} {'GFLOP/s':>8s} {'torch ms':>9s} {'ours/torch':>10s}")
+    print(f"{'op':34s} {'ours ms':>9s} {'GFLOP/s':>8s} {'% matmul':>8s} {'torch ms':>9s} {'ours/torch':>10s}")
     for name, ours, tbuild, arrays, flops in op_cases(rng):
-        t_ours = median_time(ours, args.repeats)
-        t_torch = torch_time(tbuild, arrays, args.repeats) if torch else float("nan")
-        rate = f"{flops / t_ours / 1e9:8.1f}" if flops else f"{'':>8s}"
+        t_ours, t_torch = interleaved_medians([ours, torch_run(tbuild, arrays) if torch else None], args.repeats)
+        rate = f"{flops / t_ours / 1e9:8.1f} {100 * flops / t_ours / 1e9 / mm:7.0f}%" if flops else f"{'':>8s} {'':>8s}"
         print(f"{name:34s} {1e3 * t_ours:9.1f} {rate} {1e3 * t_torch:9.1f} {t_ours / t_torch:10.2f}", flush=True)
 
 
 # ------------------------------------------------------------------------------------------------------
 def torch_network(variant, image_size, n_classes=6):
-    """The same network in PyTorch (random init), returning a function x → scores."""
+    """The same network in PyTorch (random init): (module holding every parameter, function x → scores)."""
     import torch
     nn = torch.nn
 
@@ -159,19 +182,22 @@ def torch_network(variant, image_size, n_classes=6):
     def conv(cin, cout):
         return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
 
-    block = conv if variant in ("cn", "cnn") else dsc
-    front = nn.Sequential(*block(3, 64), *block(64, 64), nn.MaxPool2d(2), *block(64, 128), *block(128, 128),
-                          nn.MaxPool2d(2))
+    if variant in ("lcn", "cn-dsc-pm"):
+        front, c_out, grid = torch_mobilenet_frontend(image_size)
+    else:
+        block = conv if variant in ("cn", "cnn") else dsc
+        front = nn.Sequential(*block(3, 64), *block(64, 64), nn.MaxPool2d(2), *block(64, 128), *block(128, 128),
+                              nn.MaxPool2d(2))
+        c_out, grid = 128, image_size // 4
     if variant == "cnn":
         net = nn.Sequential(front, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.5), nn.Linear(128, n_classes))
         return net, lambda x: net(x)
     from .model import primary_capsule_grid
-    grid = image_size // 4
     k, n_grid = primary_capsule_grid(grid)
-    primary = (nn.Sequential(nn.Conv2d(128, 256, k, 2)) if variant == "cn" else
-               nn.Sequential(nn.Conv2d(128, 128, k, 2, groups=128, bias=False), nn.Conv2d(128, 256, 1)))
+    primary = (nn.Sequential(nn.Conv2d(c_out, 256, k, 2)) if variant == "cn" else
+               nn.Sequential(nn.Conv2d(c_out, c_out, k, 2, groups=c_out, bias=False), nn.Conv2d(c_out, 256, 1)))
     W = nn.Parameter(torch.randn(32 * n_grid * n_grid, n_classes, 16, 8) * 0.01)
-    agreement = "cosine" if variant == "cn-dsc-dr" else "dot"
+    agreement = "cosine" if variant in ("cn-dsc-dr", "lcn") else "dot"
     mods = nn.ModuleList([front, primary])
 
     def forward(x):
@@ -185,51 +211,124 @@ def torch_network(variant, image_size, n_classes=6):
     return mods, forward
 
 
-def bench_train(args):
+def torch_mobilenet_frontend(image_size, alpha=0.25):
+    """PyTorch twin of :func:`lcn_np.mobilenet.mobilenet_frontend`: the same blocks, strides, paddings
+    (stride 2: one zero row and column at the bottom and right) and BatchNorm ε = 1e-3."""
+    import torch
+    from .mobilenet import BLOCKS, default_blocks
+    nn = torch.nn
+    K = default_blocks(image_size)
+    c = int(32 * alpha)
+    layers = [nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(3, c, 3, 2, bias=False), nn.BatchNorm2d(c, eps=1e-3), nn.ReLU6()]
+    for cout, stride in BLOCKS[:K]:
+        cout = int(cout * alpha)
+        layers += ([nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(c, c, 3, 2, groups=c, bias=False)] if stride == 2 else
+                   [nn.Conv2d(c, c, 3, 1, 1, groups=c, bias=False)])
+        layers += [nn.BatchNorm2d(c, eps=1e-3), nn.ReLU6(),
+                   nn.Conv2d(c, cout, 1, bias=False), nn.BatchNorm2d(cout, eps=1e-3), nn.ReLU6()]
+        c = cout
+    front = nn.Sequential(*layers)
+    grid = front(torch.zeros(1, 3, image_size, image_size)).shape[2]
+    return front, c, grid
+
+
+def torch_margin_loss(lengths, labels, m_pos=0.9, m_neg=0.1, lam=0.5):
+    """:func:`lcn_np.ops.margin_loss_forward` in PyTorch (the twin's loss, so both steps do the same work)."""
+    import torch
+    T = torch.nn.functional.one_hot(labels, lengths.shape[1]).to(lengths.dtype)
+    present, absent = (m_pos - lengths).clamp(min=0), (lengths - m_neg).clamp(min=0)
+    return (T * present ** 2 + lam * (1 - T) * absent ** 2).sum() / lengths.shape[0]
+
+
+# ------------------------------------------------------------------------------------------------------
+# One training step, defined once for each side
+def our_step(variant, size, batch_size, seed=0):
+    """A function running one lcn_np training step: forward, loss, backward, AdamW (lr 1e-3, decay 1e-2)."""
     from .model import build
     from .optim import Adam
+    rng = numpy.random.default_rng(seed)
+    model = build(variant, 6, size, seed=seed)
+    opt = Adam(model.parameters, lr=1e-3, weight_decay=1e-2)
+    x = rng.standard_normal((batch_size, 3, size, size)).astype(numpy.float32)
+    y = rng.integers(0, 6, batch_size)
+
+    def step():
+        loss, cache = model.loss_forward(model.forward(x), y)
+        model.backward(model.loss_backward(cache))
+        opt.step()
+    return step
+
+
+def torch_step(variant, size, batch_size, seed=0):
+    """The same step for the PyTorch twin: forward, the same loss, backward, ``torch.optim.AdamW``."""
+    import torch
+    rng = numpy.random.default_rng(seed)
+    net, forward = torch_network(variant, size)
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-2)
+    x = torch.from_numpy(rng.standard_normal((batch_size, 3, size, size)).astype(numpy.float32))
+    y = torch.from_numpy(rng.integers(0, 6, batch_size))
+    loss_fn = torch.nn.functional.cross_entropy if variant == "cnn" else torch_margin_loss
+
+    def step():
+        loss = loss_fn(forward(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def _rss_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+
+
+def bench_rss(args):
+    """Run in a fresh process: memory a step adds = peak RSS after two steps − RSS before the first."""
+    import resource
+    if args.side == "torch":
+        import torch
+        torch.set_num_threads(threads())
+    step = (torch_step if args.side == "torch" else our_step)(args.variant, args.size, args.batch_size)
+    before = _rss_mib()
+    step()
+    step()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024        # KiB on Linux
+    print(f"{peak - before:.1f}")
+
+
+def step_memory(side, variant, size, batch_size):
+    """MiB a training step adds, from :func:`bench_rss` in a subprocess (nan where it cannot run)."""
+    if not os.path.exists("/proc/self/statm"):
+        return float("nan")
+    cmd = [sys.executable, "-m", "lcn_np.bench", "rss", side, variant, str(size), "--batch-size", str(batch_size)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        return float(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return float("nan")
+
+
+def bench_train(args):
     try:
         import torch
         torch.set_num_threads(threads())
     except ImportError:
         torch = None
-    print(f"lcn_np training-step benchmark: batch {args.batch_size}, float32, median of {args.repeats}, "
-          f"{threads()} thread(s)")
-    print(f"{'variant':10s} {'size':>5s} {'ms/step':>9s} {'samples/s':>10s} {'peak MiB':>9s} {'torch ms':>9s} {'ours/torch':>10s}")
-    rng = numpy.random.default_rng(0)
+    print(f"lcn_np training-step benchmark: batch {args.batch_size}, float32, median of {args.repeats} interleaved, "
+          f"{threads()} thread(s); MiB = peak RSS a step adds (subprocess)")
+    print(f"{'variant':10s} {'size':>5s} {'ms/step':>9s} {'samples/s':>10s} {'torch ms':>9s} {'ours/torch':>10s} "
+          f"{'MiB':>7s} {'torch MiB':>9s}")
     for size in args.sizes:
         for variant in args.variants:
-            model = build(variant, 6, size, seed=0)
-            opt = Adam(model.parameters, lr=1e-3, weight_decay=1e-2)
-            x = rng.standard_normal((args.batch_size, 3, size, size)).astype(numpy.float32)
-            y = rng.integers(0, 6, args.batch_size)
-
-            def step():
-                loss, cache = model.loss_forward(model.forward(x), y)
-                model.backward(model.loss_backward(cache))
-                opt.step()
-            step()
-            tracemalloc.start()
-            step()
-            peak = tracemalloc.get_traced_memory()[1] / 2 ** 20
-            tracemalloc.stop()
-            t = median_time(step, args.repeats, warmup=0)
-            t_torch, ratio = float("nan"), float("nan")
-            if torch and variant in ("cn", "cn-dsc", "cn-dsc-dr", "cnn"):
-                net, forward = torch_network(variant, size)
-                topt = torch.optim.AdamW(net.parameters(), 1e-3)
-                tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-
-                def tstep():
-                    out = forward(tx)
-                    loss = torch.nn.functional.cross_entropy(out, ty) if variant == "cnn" else out.sum()
-                    topt.zero_grad()
-                    loss.backward()
-                    topt.step()
-                t_torch = median_time(tstep, args.repeats)
-                ratio = t / t_torch
-            print(f"{variant:10s} {size:5d} {1e3 * t:9.0f} {args.batch_size / t:10.1f} {peak:9.0f} "
-                  f"{1e3 * t_torch:9.0f} {ratio:10.2f}", flush=True)
+            twin = torch is not None
+            t, t_torch = interleaved_medians([our_step(variant, size, args.batch_size),
+                                              torch_step(variant, size, args.batch_size) if twin else None],
+                                             args.repeats)
+            mem = step_memory("ours", variant, size, args.batch_size) if args.memory else float("nan")
+            mem_t = (step_memory("torch", variant, size, args.batch_size) if args.memory and twin
+                     else float("nan"))
+            print(f"{variant:10s} {size:5d} {1e3 * t:9.0f} {args.batch_size / t:10.1f} {1e3 * t_torch:9.0f} "
+                  f"{t / t_torch:10.2f} {mem:7.0f} {mem_t:9.0f}", flush=True)
 
 
 def main(argv=None):
@@ -238,12 +337,18 @@ def main(argv=None):
     o = sub.add_parser("ops", help="per-op forward+backward times at the paper's shapes")
     o.add_argument("--repeats", type=int, default=5)
     t = sub.add_parser("train", help="training-step times per variant and image size")
-    t.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256])
+    t.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
     t.add_argument("--variants", nargs="+", default=["cnn", "cn", "cn-dsc", "cn-dsc-dr", "lcn"])
     t.add_argument("--batch-size", type=int, default=16)
-    t.add_argument("--repeats", type=int, default=3)
+    t.add_argument("--repeats", type=int, default=5)
+    t.add_argument("--no-memory", dest="memory", action="store_false", help="skip the peak-RSS subprocesses")
+    r = sub.add_parser("rss", help="(used by train) MiB one step adds, in this process")
+    r.add_argument("side", choices=["ours", "torch"])
+    r.add_argument("variant")
+    r.add_argument("size", type=int)
+    r.add_argument("--batch-size", type=int, default=16)
     args = p.parse_args(argv)
-    bench_ops(args) if args.what == "ops" else bench_train(args)
+    {"ops": bench_ops, "train": bench_train, "rss": bench_rss}[args.what](args)
 
 
 if __name__ == "__main__":
