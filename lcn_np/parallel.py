@@ -40,6 +40,8 @@ import numpy
 MAX_CHUNKS = 8          # chunks per call at most: enough to balance two to eight threads, few enough
                         # that a chunk's arrays are large compared with the ~20 µs it costs to hand it out
 
+SMALL = 1 << 15        # map_chunks runs arrays with fewer elements in one call
+
 _pool, _pool_size = None, 0
 _threads = None
 _local = threading.local()
@@ -130,9 +132,11 @@ def sum_in_order(partials):
 def map_chunks(fn, *arrays):
     """``fn(*slices)`` on matching chunks (first axis) of equally long arrays, on the thread pool — the
     element-wise case of :func:`for_chunks`, e.g. ``map_chunks(lambda a, o: xp.sqrt(a, out=o), x, out)``.
-    A 0-d array is one chunk."""
+
+    Element-wise work gives the same bits however it is cut, so arrays smaller than ``SMALL`` elements
+    (or 0-d) are one call: handing out chunks would cost more than it saves."""
     from .backend import array_module
-    if arrays[0].ndim == 0:
+    if arrays[0].ndim == 0 or arrays[0].size < SMALL:
         fn(*arrays)
         return
     for_chunks(arrays[0].shape[0], lambda lo, hi: fn(*(a[lo:hi] for a in arrays)), array_module(arrays[0]))

@@ -259,39 +259,60 @@ def depthwise_taps(xpad, w, stride, out):
 
 
 def depthwise_conv2d_backward(dout, cache):
+    """Stride 1: dx is the full correlation of dy with the flipped kernel,
+
+        dx[n,c,h,w] = Σ_{p,q} w[c,0,p,q] · dy[n,c,h+t−p, w+l−q]     (dy = 0 outside its map)
+
+    i.e. :func:`depthwise_taps` again, on dy padded by k − 1 − (the forward's padding): contiguous, no
+    scatter. Other strides run :func:`depthwise_conv2d_reference_backward`, the scatter of the docstring
+    above, which the tests also use as the reference for stride 1."""
+    xpad, w, stride, (t, bt, l, r) = cache["xpad"], cache["w"], cache["stride"], cache["padding"]
+    kh, kw = w.shape[2:]
+    full = (kh - 1 - t, kh - 1 - bt, kw - 1 - l, kw - 1 - r)
+    if stride != 1 or min(full) < 0:
+        return depthwise_conv2d_reference_backward(dout, cache)
+    xp = array_module(dout)
+    N, C, Ho, Wo = dout.shape
+    Hp, Wp = xpad.shape[2:]
+    dpad, w_flip = pad(dout, full), w[:, :, ::-1, ::-1]
+    dx = xp.empty((N, C, Hp - t - bt, Wp - l - r), dtype=dout.dtype)
+
+    def part(lo, hi):
+        depthwise_taps(dpad[lo:hi], w_flip, 1, dx[lo:hi])
+        return _depthwise_dw(xpad[lo:hi], dout[lo:hi], kh, kw, stride)
+    dw = sum_in_order(for_chunks(N, part, xp)).reshape(w.shape)
+    db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
+    return dx, dw, db
+
+
+def _depthwise_dw(xpad, dout, kh, kw, stride):
+    """dw[c, p·kw+q] = Σ_{n,i,j} dy[n,c,i,j] · tap(xpad, p, q)[n,c,i,j]: (C, kh·kw), one product-sum per tap."""
+    xp = array_module(dout)
+    Ho, Wo = dout.shape[2:]
+    return xp.stack([xp.einsum("nchw,nchw->c", tap(xpad, p, q, Ho, Wo, stride), dout)
+                     for p in range(kh) for q in range(kw)], axis=1)
+
+
+def depthwise_conv2d_reference_backward(dout, cache):
+    """The plain backward of :func:`depthwise_conv2d_forward`, any stride: dw tap by tap, and dy·w
+    scattered back onto the padded input (one slice-add per tap), the padding cut away."""
     xp = array_module(dout)
     xpad, w, stride, (t, bt, l, r) = cache["xpad"], cache["w"], cache["stride"], cache["padding"]
     kh, kw = w.shape[2:]
     N, C, Ho, Wo = dout.shape
-    Hp, Wp = xpad.shape[2:]
-    # Stride 1: dx is the full correlation of dy with the flipped kernel — the forward's own loop on dy
-    # padded by k − 1 − (the forward's padding), contiguous and without a scatter. Else: the scatter.
-    full = (kh - 1 - t, kh - 1 - bt, kw - 1 - l, kw - 1 - r)
-    flip = stride == 1 and min(full) >= 0
-    if flip:
-        dpad, w_flip = pad(dout, full), w[:, :, ::-1, ::-1]
-        dx = xp.empty((N, C, Hp - t - bt, Wp - l - r), dtype=dout.dtype)
-    else:
-        dxpad = xp.zeros_like(xpad)
+    dxpad = xp.zeros_like(xpad)
 
     def part(lo, hi):
-        d = dout[lo:hi]
-        dw = xp.stack([xp.einsum("nchw,nchw->c", tap(xpad[lo:hi], p, q, Ho, Wo, stride), d)
-                       for p in range(kh) for q in range(kw)], axis=1)      # (C, kh·kw), partial over n
-        if flip:
-            depthwise_taps(dpad[lo:hi], w_flip, 1, dx[lo:hi])
-        else:
-            tmp = xp.empty_like(d)
-            for p in range(kh):
-                for q in range(kw):
-                    xp.multiply(d, w[:, 0, p, q][:, None, None], out=tmp)
-                    tap(dxpad[lo:hi], p, q, Ho, Wo, stride)[...] += tmp
-        return dw
+        d, tmp = dout[lo:hi], xp.empty_like(dout[lo:hi])
+        for p in range(kh):
+            for q in range(kw):
+                xp.multiply(d, w[:, 0, p, q][:, None, None], out=tmp)
+                tap(dxpad[lo:hi], p, q, Ho, Wo, stride)[...] += tmp
+        return _depthwise_dw(xpad[lo:hi], d, kh, kw, stride)
     dw = sum_in_order(for_chunks(N, part, xp)).reshape(w.shape)
-    if not flip:
-        dx = dxpad[:, :, t:Hp - bt, l:Wp - r]
     db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
-    return dx, dw, db
+    Hp, Wp = dxpad.shape[2:]
+    return dxpad[:, :, t:Hp - bt, l:Wp - r], dw, db
 
 
 # --------------------------------------------------------------------------------------------------
