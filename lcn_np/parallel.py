@@ -41,6 +41,7 @@ MAX_CHUNKS = 8          # chunks per call at most: enough to balance two to eigh
                         # that a chunk's arrays are large compared with the ~20 µs it costs to hand it out
 
 SMALL = 1 << 15        # map_chunks runs arrays with fewer elements in one call
+BLOCK = 1 << 16        # cache_blocks: ≈ 256 KiB of float32 per block
 
 _pool, _pool_size = None, 0
 _threads = None
@@ -140,3 +141,12 @@ def map_chunks(fn, *arrays):
         fn(*arrays)
         return
     for_chunks(arrays[0].shape[0], lambda lo, hi: fn(*(a[lo:hi] for a in arrays)), array_module(arrays[0]))
+
+
+def cache_blocks(n, per_item):
+    """Slices of range(n) — channels, usually — each covering about ``BLOCK`` elements when an item has
+    ``per_item`` of them: small enough that a block of two or three arrays stays in a core's cache while
+    an op passes over it several times. Depends on the shapes only, so results do not change with the
+    number of threads."""
+    step = max(1, BLOCK // max(1, per_item))
+    return [slice(c, min(c + step, n)) for c in range(0, n, step)]

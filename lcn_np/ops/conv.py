@@ -16,11 +16,8 @@ im2col form stays as :func:`conv2d_reference`, and the tests check that both agr
 """
 
 from ..backend import array_module
-from ..parallel import for_chunks, map_chunks, sum_in_order
+from ..parallel import cache_blocks, for_chunks, map_chunks, sum_in_order
 from .checks import expect_ndim, expect_shape
-
-
-BLOCK_ELEMENTS = 1 << 16        # depthwise_taps works on ≈ 256 KiB of float32 output at a time
 
 
 def normalize_padding(padding):
@@ -251,15 +248,15 @@ def depthwise_taps(xpad, w, stride, out):
     written into ``out`` (N, C, Ho, Wo).
 
     The k² multiply-adds pass over ``out`` k² times, so they run on blocks of channels small enough
-    (≈ 256 KiB of output) that the block, its scratch buffer and its input stay in the core's cache
-    between passes. Element-wise work: the blocks do not change a bit of the result."""
+    (:func:`lcn_np.parallel.cache_blocks`) that the block, its scratch buffer and its input stay in the
+    core's cache between passes. Element-wise work: the blocks do not change a bit of the result."""
     xp = array_module(xpad)
     N, C, Ho, Wo = out.shape
     kh, kw = w.shape[2:]
-    block = max(1, BLOCK_ELEMENTS // max(1, N * Ho * Wo))
-    tmp = xp.empty((N, min(block, C), Ho, Wo), dtype=out.dtype)
-    for c0 in range(0, C, block):
-        o, xb, wb = out[:, c0:c0 + block], xpad[:, c0:c0 + block], w[c0:c0 + block, 0]
+    blocks = cache_blocks(C, N * Ho * Wo)
+    tmp = xp.empty((N, blocks[0].stop, Ho, Wo), dtype=out.dtype)
+    for cs in blocks:
+        o, xb, wb = out[:, cs], xpad[:, cs], w[cs, 0]
         t = tmp[:, :o.shape[1]]
         for p in range(kh):
             for q in range(kw):
@@ -297,11 +294,15 @@ def depthwise_conv2d_backward(dout, cache):
 
 
 def _depthwise_dw(xpad, dout, kh, kw, stride):
-    """dw[c, p·kw+q] = Σ_{n,i,j} dy[n,c,i,j] · tap(xpad, p, q)[n,c,i,j]: (C, kh·kw), one product-sum per tap."""
+    """dw[c, p·kw+q] = Σ_{n,i,j} dy[n,c,i,j] · tap(xpad, p, q)[n,c,i,j]: (C, kh·kw), one product-sum per
+    tap, on the same cache-sized blocks of channels as :func:`depthwise_taps` (the k² taps then re-read
+    a block from cache, not the whole chunk from memory)."""
     xp = array_module(dout)
-    Ho, Wo = dout.shape[2:]
-    return xp.stack([xp.einsum("nchw,nchw->c", tap(xpad, p, q, Ho, Wo, stride), dout)
-                     for p in range(kh) for q in range(kw)], axis=1)
+    N, C, Ho, Wo = dout.shape
+    return xp.concatenate([
+        xp.stack([xp.einsum("nchw,nchw->c", tap(xpad[:, cs], p, q, Ho, Wo, stride), dout[:, cs])
+                  for p in range(kh) for q in range(kw)], axis=1)
+        for cs in cache_blocks(C, N * Ho * Wo)])
 
 
 def depthwise_conv2d_reference_backward(dout, cache):

@@ -14,13 +14,14 @@ statistics come from per-chunk means and centred sums of squares, merged exactly
 
     M2 = Σ_k [ M2_k + M_k·(μ_k − μ)² ],   σ² = M2 / M
 
-— while a chunk is in cache it is read for its sum, centred and squared; the whole batch is never
-traversed twice for the mean and the variance. :func:`batchnorm2d_reference` is the plain
+— a chunk is read for its sum, centred and squared one cache-sized block of channels at a time
+(:func:`lcn_np.parallel.cache_blocks`), so the whole batch is never traversed twice from memory for the
+mean and the variance; the normalisation and the backward work block by block too. :func:`batchnorm2d_reference` is the plain
 ``x.mean`` / ``x.var`` form, and the tests check both agree.
 """
 
 from ..backend import array_module
-from ..parallel import for_chunks, sum_in_order
+from ..parallel import cache_blocks, for_chunks, map_chunks, sum_in_order
 from .checks import expect_ndim, expect_shape
 
 AXES = (0, 2, 3)
@@ -50,12 +51,16 @@ def batchnorm2d_forward(x, gamma, beta, running_mean, running_var, train=True, m
     M = _check(x, gamma, beta, running_mean, running_var, train)
     xp = array_module(x)
     N = x.shape[0]
+    C, HW = x.shape[1], x.shape[2] * x.shape[3]
     if train:
-        def stats(lo, hi):                                       # chunk mean and centred sum of squares
+        def stats(lo, hi):                     # chunk means and centred sums of squares, block by block
             xc = x[lo:hi]
-            mean_k = xc.mean(axis=AXES)
-            d = xc - mean_k[:, None, None]
-            return mean_k, xp.einsum("nchw,nchw->c", d, d), xc.size // xc.shape[1]
+            mean_k, m2_k = xp.empty(C, dtype=x.dtype), xp.empty(C, dtype=x.dtype)
+            for cs in cache_blocks(C, (hi - lo) * HW):
+                mean_k[cs] = xc[:, cs].mean(axis=AXES)
+                d = xc[:, cs] - mean_k[cs, None, None]
+                m2_k[cs] = xp.einsum("nchw,nchw->c", d, d)
+            return mean_k, m2_k, (hi - lo) * HW
         parts = for_chunks(N, stats, xp)
         mean = sum_in_order([m * (n / M) for m, _, n in parts])
         M2 = sum_in_order([m2 + n * (m - mean) ** 2 for m, m2, n in parts])
@@ -66,13 +71,14 @@ def batchnorm2d_forward(x, gamma, beta, running_mean, running_var, train=True, m
     inv_std = 1.0 / (var + eps) ** 0.5
     x_hat = xp.empty_like(x)
     out = xp.empty_like(x)
-    shift, scale = mean[:, None, None], inv_std[:, None, None]
 
     def normalise(lo, hi):
-        xp.subtract(x[lo:hi], shift, out=x_hat[lo:hi])
-        x_hat[lo:hi] *= scale
-        xp.multiply(x_hat[lo:hi], gamma[:, None, None], out=out[lo:hi])
-        out[lo:hi] += beta[:, None, None]
+        for cs in cache_blocks(C, (hi - lo) * HW):
+            xh, o = x_hat[lo:hi, cs], out[lo:hi, cs]
+            xp.subtract(x[lo:hi, cs], mean[cs, None, None], out=xh)
+            xh *= inv_std[cs, None, None]
+            xp.multiply(xh, gamma[cs, None, None], out=o)
+            o += beta[cs, None, None]
     for_chunks(N, normalise, xp)
     return out, {"x_hat": x_hat, "gamma": gamma, "inv_std": inv_std, "train": train}
 
@@ -80,26 +86,33 @@ def batchnorm2d_forward(x, gamma, beta, running_mean, running_var, train=True, m
 def batchnorm2d_backward(dout, cache):
     xp = array_module(dout)
     x_hat, gamma, inv_std = cache["x_hat"], cache["gamma"], cache["inv_std"]
-    N = dout.shape[0]
-    M = N * dout.shape[2] * dout.shape[3]
-    parts = for_chunks(N, lambda lo, hi: (dout[lo:hi].sum(axis=AXES),
-                                          xp.einsum("nchw,nchw->c", dout[lo:hi], x_hat[lo:hi])), xp)
+    N, C, H, W = dout.shape
+    M = N * H * W
+
+    def sums(lo, hi):                          # Σ dy and Σ dy·x̂ over a chunk, block by block
+        s1, s2 = xp.empty(C, dtype=dout.dtype), xp.empty(C, dtype=dout.dtype)
+        for cs in cache_blocks(C, (hi - lo) * H * W):
+            s1[cs] = dout[lo:hi, cs].sum(axis=AXES)
+            s2[cs] = xp.einsum("nchw,nchw->c", dout[lo:hi, cs], x_hat[lo:hi, cs])
+        return s1, s2
+    parts = for_chunks(N, sums, xp)
     dbeta = sum_in_order([p[0] for p in parts])
     dgamma = sum_in_order([p[1] for p in parts])
-    scale = gamma * inv_std
+    scale = (gamma * inv_std)[:, None, None]
     dx = xp.empty_like(dout)
     if not cache["train"]:
-        for_chunks(N, lambda lo, hi: xp.multiply(dout[lo:hi], scale[:, None, None], out=dx[lo:hi]), xp)
+        map_chunks(lambda d, o: xp.multiply(d, scale, out=o), dout, dx)
         return dx, dgamma, dbeta
-    # dx = γ·inv_std · (dy − dβ/M − x̂·dγ/M): three passes over a chunk while it is in cache
+    # dx = γ·inv_std · (dy − dβ/M − x̂·dγ/M): four passes over a block while it is in cache
     a, c = (dgamma / M)[:, None, None], (dbeta / M)[:, None, None]
 
     def grad(lo, hi):
-        d = dx[lo:hi]
-        xp.multiply(x_hat[lo:hi], a, out=d)
-        xp.subtract(dout[lo:hi], d, out=d)
-        d -= c
-        d *= scale[:, None, None]
+        for cs in cache_blocks(C, (hi - lo) * H * W):
+            d = dx[lo:hi, cs]
+            xp.multiply(x_hat[lo:hi, cs], a[cs], out=d)
+            xp.subtract(dout[lo:hi, cs], d, out=d)
+            d -= c[cs]
+            d *= scale[cs]
     for_chunks(N, grad, xp)
     return dx, dgamma, dbeta
 
