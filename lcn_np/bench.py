@@ -286,28 +286,31 @@ def torch_step(variant, size, batch_size, seed=0):
     return step
 
 
-def _rss_mib():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+def _status_mib(field):
+    """VmRSS (now) or VmHWM (peak) of this process from /proc, in MiB. VmHWM belongs to the process's own
+    memory map — unlike ``ru_maxrss``, which Linux carries over from the parent through fork and exec."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise OSError(f"{field} not in /proc/self/status")
 
 
 def bench_rss(args):
     """Run in a fresh process: memory a step adds = peak RSS after two steps − RSS before the first."""
-    import resource
     if args.side == "torch":
         import torch
         torch.set_num_threads(threads())
     step = (torch_step if args.side == "torch" else our_step)(args.variant, args.size, args.batch_size)
-    before = _rss_mib()
+    before = _status_mib("VmRSS")
     step()
     step()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024        # KiB on Linux
-    print(f"{peak - before:.1f}")
+    print(f"{_status_mib('VmHWM') - before:.1f}")
 
 
 def step_memory(side, variant, size, batch_size):
     """MiB a training step adds, from :func:`bench_rss` in a subprocess (nan where it cannot run)."""
-    if not os.path.exists("/proc/self/statm"):
+    if not os.path.exists("/proc/self/status"):
         return float("nan")
     cmd = [sys.executable, "-m", "lcn_np.bench", "rss", side, variant, str(size), "--batch-size", str(batch_size)]
     done = subprocess.run(cmd, capture_output=True, text=True)
