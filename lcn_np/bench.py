@@ -1,13 +1,19 @@
 """Benchmarks — ``python -m lcn_np.bench ops`` and ``python -m lcn_np.bench train``.
 
-``ops``: median forward+backward time of each op at the shapes of the paper's front end for image
-side 128, batch 16, float32, its achieved GFLOP/s, the machine's own float32 matmul rate measured in
-the same run, and — when PyTorch is importable (a yardstick only, never a dependency) — the same op in
-PyTorch with the same number of threads, and the ratio ours / PyTorch.
+Both put lcn_np beside PyTorch (a yardstick only, never a dependency: skipped when not importable)
+with the same number of threads, in one process, timing them **interleaved** — ours, torch, ours,
+torch … — and reporting medians, so that a load that comes and goes on a shared machine slows both.
 
-``train``: milliseconds per training step (forward, margin/cross-entropy loss, backward, AdamW step) at
-batch 16 for each variant and image size, samples/s, peak memory of the step (tracemalloc), and the
-same network written in PyTorch when it is importable.
+``ops``: forward+backward time of each op at the shapes of the paper's front end for image side 128,
+batch 16, float32; its GFLOP/s, the machine's own float32 matmul rate measured in the same run (and the
+pointwise convolution's share of it), the same op in PyTorch and the ratio ours / PyTorch.
+
+``train``: milliseconds per training step (:func:`our_step` / :func:`torch_step`: forward, loss — the
+margin loss, cross-entropy for ``cnn`` —, backward, AdamW with lr 1e-3 and weight decay 1e-2) at batch
+16 for each variant and image size, samples/s, and the memory a step adds: peak RSS of a fresh
+subprocess after two steps minus its RSS before the first (``python -m lcn_np.bench rss …``, measured
+the same way for both; ``tracemalloc`` cannot see PyTorch's allocator). On a GPU it is the device memory
+a step adds instead: CuPy's memory pool for ours, ``torch.cuda.max_memory_allocated`` for PyTorch.
 
 ``--device gpu`` times the same tables on CuPy (inputs moved with ``backend.to_device``, the device
 synchronised before and after every timed run, since CuPy returns before its kernels finish), with
@@ -17,10 +23,11 @@ yardstick: it checks the GPU code path, its times mean nothing).
 """
 
 import argparse
+import contextlib
 import os
+import subprocess
 import sys
 import time
-import tracemalloc
 
 import numpy
 
@@ -30,17 +37,27 @@ from .backend import array_module, to_device, to_numpy
 
 def median_time(fn, repeats=5, warmup=1, sync=None):
     """Median seconds of ``fn()``; ``sync()`` (waiting for a GPU) runs before and after every timed call."""
-    sync = sync or (lambda: None)
-    for _ in range(warmup):
-        fn()
-    times = []
+    return interleaved_medians([fn], repeats, warmup, [sync])[0]
+
+
+def interleaved_medians(fns, repeats=5, warmup=1, syncs=None):
+    """Median time of each function, timed in turn — fns[0], fns[1], fns[0], fns[1] … — so that a load
+    that comes and goes on a shared machine falls on all of them alike. ``None`` entries give nan.
+    ``syncs[i]()`` (waiting for fns[i]'s GPU; None: nothing to wait for) runs before and after each timed call."""
+    syncs = [s or (lambda: None) for s in (syncs or [None] * len(fns))]
+    live = [(f, s) for f, s in zip(fns, syncs) if f is not None]
+    for f, _ in live:
+        for _ in range(warmup):
+            f()
+    times = {id(f): [] for f, _ in live}
     for _ in range(repeats):
-        sync()
-        t = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - t)
-    return float(numpy.median(times))
+        for f, sync in live:
+            sync()
+            t = time.perf_counter()
+            f()
+            sync()
+            times[id(f)].append(time.perf_counter() - t)
+    return [float(numpy.median(times[id(f)])) if f is not None else float("nan") for f in fns]
 
 
 def device_sync():
@@ -75,8 +92,16 @@ def threads():
 
 
 def matmul_gflops(n=1024, repeats=5):
+    """The machine's float32 n³ matmul rate, NumPy's BLAS on ``threads()`` threads (lcn_np's pool runs
+    it on one thread per call; this asks for all of them while it measures)."""
     a = to_device(numpy.random.default_rng(0).standard_normal((n, n)).astype(numpy.float32))
-    return 2 * n ** 3 / median_time(lambda: a @ a, repeats, sync=device_sync()) / 1e9
+    try:
+        from threadpoolctl import threadpool_limits
+        limits = threadpool_limits(threads(), user_api="blas")
+    except ImportError:
+        limits = contextlib.nullcontext()
+    with limits:
+        return 2 * n ** 3 / median_time(lambda: a @ a, repeats, sync=device_sync()) / 1e9
 
 
 def op_cases(rng, N=16):
@@ -155,7 +180,8 @@ def torch_spectrogram(x):
     return torch.stft(x, 512, 160, window=win, center=False, return_complex=True).abs() ** 2
 
 
-def torch_time(build, arrays, repeats, where="cpu"):
+def torch_run(build, arrays, where="cpu"):
+    """A function running the PyTorch twin of an op forward and backward on copies of ``arrays`` on ``where``."""
     import torch
     F = torch.nn.functional
     ts = [torch.from_numpy(to_numpy(a)).to(where).requires_grad_(True) for a in arrays]
@@ -163,7 +189,7 @@ def torch_time(build, arrays, repeats, where="cpu"):
     def run():
         out = build(ts, F)
         out.backward(torch.ones_like(out))
-    return median_time(run, repeats, sync=torch_sync(torch, where))
+    return run
 
 
 def bench_ops(args):
@@ -171,20 +197,20 @@ def bench_ops(args):
     rng = numpy.random.default_rng(0)
     torch, where = import_torch(n_threads)
     mm = matmul_gflops()
-    print(f"lcn_np ops benchmark: forward+backward, float32, median of {args.repeats}, {n_threads} thread(s), "
-          f"device {backend.get_device()}")
+    print(f"lcn_np ops benchmark: forward+backward, float32, median of {args.repeats} interleaved, "
+          f"{n_threads} thread(s), device {backend.get_device()}")
     print(f"machine float32 matmul (1024³): {mm:.1f} GFLOP/s" + ("" if torch else f"   ({where})"))
-    print(f"{'op':34s} {'ours ms':>9s} {'GFLOP/s':>8s} {'torch ms':>9s} {'ours/torch':>10s}")
+    print(f"{'op':34s} {'ours ms':>9s} {'GFLOP/s':>8s} {'% matmul':>8s} {'torch ms':>9s} {'ours/torch':>10s}")
     for name, ours, tbuild, arrays, flops in op_cases(rng, args.batch):
-        t_ours = median_time(ours, args.repeats, sync=device_sync())
-        t_torch = torch_time(tbuild, arrays, args.repeats, where) if torch else float("nan")
-        rate = f"{flops / t_ours / 1e9:8.1f}" if flops else f"{'':>8s}"
+        t_ours, t_torch = interleaved_medians([ours, torch_run(tbuild, arrays, where) if torch else None],
+                                              args.repeats, syncs=[device_sync(), torch and torch_sync(torch, where)])
+        rate = f"{flops / t_ours / 1e9:8.1f} {100 * flops / t_ours / 1e9 / mm:7.0f}%" if flops else f"{'':>8s} {'':>8s}"
         print(f"{name:34s} {1e3 * t_ours:9.1f} {rate} {1e3 * t_torch:9.1f} {t_ours / t_torch:10.2f}", flush=True)
 
 
 # ------------------------------------------------------------------------------------------------------
 def torch_network(variant, image_size, n_classes=6):
-    """The same network in PyTorch (random init), returning a function x → scores."""
+    """The same network in PyTorch (random init): (module holding every parameter, function x → scores)."""
     import torch
     nn = torch.nn
 
@@ -195,87 +221,190 @@ def torch_network(variant, image_size, n_classes=6):
     def conv(cin, cout):
         return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
 
-    block = conv if variant in ("cn", "cnn") else dsc
-    front = nn.Sequential(*block(3, 64), *block(64, 64), nn.MaxPool2d(2), *block(64, 128), *block(128, 128),
-                          nn.MaxPool2d(2))
-    if variant == "cnn":
+    if variant == "cnn":                        # the paper's CNN (lcn_np.model.paper_cnn_frontend)
+        layers, cin, side = [], 3, image_size
+        for width in (64, 128, 256, 512):
+            layers += [*conv(cin, width), nn.MaxPool2d(2)]
+            cin, side = width, side // 2
+        net = nn.Sequential(*layers, nn.Flatten(), nn.Dropout(0.5), nn.Linear(cin * side * side, n_classes))
+        return net, lambda x: net(x)
+    if variant in ("lcn", "cn-dsc-pm"):
+        front, c_out, grid = torch_mobilenet_frontend(image_size)
+    else:
+        block = conv if variant in ("cn", "cnn-gap") else dsc
+        front = nn.Sequential(*block(3, 64), *block(64, 64), nn.MaxPool2d(2), *block(64, 128), *block(128, 128),
+                              nn.MaxPool2d(2))
+        c_out, grid = 128, image_size // 4
+    if variant == "cnn-gap":
         net = nn.Sequential(front, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.5), nn.Linear(128, n_classes))
         return net, lambda x: net(x)
     from .model import primary_capsule_grid
-    grid = image_size // 4
     k, n_grid = primary_capsule_grid(grid)
-    primary = (nn.Sequential(nn.Conv2d(128, 256, k, 2)) if variant == "cn" else
-               nn.Sequential(nn.Conv2d(128, 128, k, 2, groups=128, bias=False), nn.Conv2d(128, 256, 1)))
+    primary = (nn.Sequential(nn.Conv2d(c_out, 256, k, 2)) if variant == "cn" else
+               nn.Sequential(nn.Conv2d(c_out, c_out, k, 2, groups=c_out, bias=False), nn.Conv2d(c_out, 256, 1)))
     W = nn.Parameter(torch.randn(32 * n_grid * n_grid, n_classes, 16, 8) * 0.01)
-    agreement = "cosine" if variant == "cn-dsc-dr" else "dot"
+    agreement = "cosine" if variant in ("cn-dsc-dr", "lcn") else "dot"
     mods = nn.ModuleList([front, primary])
 
     def forward(x):
         y = primary(front(x))
         N = y.shape[0]
         u = y.reshape(N, 32, 8, n_grid, n_grid).permute(0, 1, 3, 4, 2).reshape(N, -1, 8)
-        u_hat = torch.einsum("ijdk,nik->nijd", W, torch_squash(u))
+        u_hat = torch.einsum("ijdk,nik->nijd", mods.W, torch_squash(u))   # mods.W: follows .to(device)
         v = torch_routing(u_hat, 3, agreement)
         return ((v ** 2).sum(-1) + 1e-7).sqrt()
     mods.W = W
     return mods, forward
 
 
-def peak_mib(step):
-    """Peak memory of one ``step()``: host memory (tracemalloc) on the CPU, CuPy's memory pool on a GPU."""
+def torch_mobilenet_frontend(image_size, alpha=0.25):
+    """PyTorch twin of :func:`lcn_np.mobilenet.mobilenet_frontend`: the same blocks, strides, paddings
+    (stride 2: one zero row and column at the bottom and right) and BatchNorm ε = 1e-3."""
+    import torch
+    from .mobilenet import BLOCKS, default_blocks
+    nn = torch.nn
+    K = default_blocks(image_size)
+    c = int(32 * alpha)
+    layers = [nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(3, c, 3, 2, bias=False), nn.BatchNorm2d(c, eps=1e-3), nn.ReLU6()]
+    for cout, stride in BLOCKS[:K]:
+        cout = int(cout * alpha)
+        layers += ([nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(c, c, 3, 2, groups=c, bias=False)] if stride == 2 else
+                   [nn.Conv2d(c, c, 3, 1, 1, groups=c, bias=False)])
+        layers += [nn.BatchNorm2d(c, eps=1e-3), nn.ReLU6(),
+                   nn.Conv2d(c, cout, 1, bias=False), nn.BatchNorm2d(cout, eps=1e-3), nn.ReLU6()]
+        c = cout
+    front = nn.Sequential(*layers)
+    grid = front(torch.zeros(1, 3, image_size, image_size)).shape[2]
+    return front, c, grid
+
+
+def torch_margin_loss(lengths, labels, m_pos=0.9, m_neg=0.1, lam=0.5):
+    """:func:`lcn_np.ops.margin_loss_forward` in PyTorch (the twin's loss, so both steps do the same work)."""
+    import torch
+    T = torch.nn.functional.one_hot(labels, lengths.shape[1]).to(lengths.dtype)
+    present, absent = (m_pos - lengths).clamp(min=0), (lengths - m_neg).clamp(min=0)
+    return (T * present ** 2 + lam * (1 - T) * absent ** 2).sum() / lengths.shape[0]
+
+
+# ------------------------------------------------------------------------------------------------------
+# One training step, defined once for each side
+def our_step(variant, size, batch_size, seed=0):
+    """A function running one lcn_np training step: forward, loss, backward, AdamW (lr 1e-3, decay 1e-2)."""
+    from .model import build
+    from .optim import Adam
+    rng = numpy.random.default_rng(seed)
+    model = build(variant, 6, size, seed=seed)
+    opt = Adam(model.parameters, lr=1e-3, weight_decay=1e-2)
+    x = to_device(rng.standard_normal((batch_size, 3, size, size)).astype(numpy.float32))
+    y = to_device(rng.integers(0, 6, batch_size))
+
+    def step():
+        loss, cache = model.loss_forward(model.forward(x), y)
+        model.backward(model.loss_backward(cache))
+        opt.step()
+    return step
+
+
+def torch_step(variant, size, batch_size, seed=0, where="cpu"):
+    """The same step for the PyTorch twin on ``where`` ("cpu", "cuda"): forward, the same loss, backward,
+    ``torch.optim.AdamW``."""
+    import torch
+    from .model import CLASSIFIERS
+    rng = numpy.random.default_rng(seed)
+    net, forward = torch_network(variant, size)
+    net.to(where)
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-2)
+    x = torch.from_numpy(rng.standard_normal((batch_size, 3, size, size)).astype(numpy.float32)).to(where)
+    y = torch.from_numpy(rng.integers(0, 6, batch_size)).to(where)
+    loss_fn = torch.nn.functional.cross_entropy if variant in CLASSIFIERS else torch_margin_loss
+
+    def step():
+        loss = loss_fn(forward(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def _status_mib(field):
+    """VmRSS (now) or VmHWM (peak) of this process from /proc, in MiB. VmHWM belongs to the process's own
+    memory map — unlike ``ru_maxrss``, which Linux carries over from the parent through fork and exec."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise OSError(f"{field} not in /proc/self/status")
+
+
+def memory_meter(torch=None, where="cpu"):
+    """(now, peak) → MiB, for the memory a step adds. On the CPU (and the stand-in): the process's RSS and
+    its high-water mark; on a GPU the device memory: CuPy's memory pool for ours (emptied first, so that
+    what it holds after the steps is their peak), PyTorch's CUDA allocator for the twin."""
+    if torch is not None and where == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        return (lambda: torch.cuda.memory_allocated() / 2 ** 20,
+                lambda: torch.cuda.max_memory_allocated() / 2 ** 20)
     xp = backend.device_module()
-    if xp.__name__ == "cupy":
+    if torch is None and xp.__name__ == "cupy":
         pool = xp.get_default_memory_pool()
-        step()
         backend.synchronize(xp)
-        return pool.total_bytes() / 2 ** 20
-    tracemalloc.start()
+        pool.free_all_blocks()
+        return lambda: pool.used_bytes() / 2 ** 20, lambda: pool.total_bytes() / 2 ** 20
+    return lambda: _status_mib("VmRSS"), lambda: _status_mib("VmHWM")
+
+
+def bench_rss(args):
+    """Run in a fresh process: memory a step adds = peak after two steps − memory before the first."""
+    if args.side == "torch":
+        torch, where = import_torch(threads())
+        if torch is None:
+            print(f"error: {where}", file=sys.stderr)
+            return 2
+        step = torch_step(args.variant, args.size, args.batch_size, where=where)
+    else:
+        torch, where = None, "cpu"
+        step = our_step(args.variant, args.size, args.batch_size)
+    now, peak = memory_meter(torch, where)
+    before = now()
     step()
-    peak = tracemalloc.get_traced_memory()[1] / 2 ** 20
-    tracemalloc.stop()
-    return peak
+    step()
+    print(f"{peak() - before:.1f}")
+    return 0
+
+
+def step_memory(side, variant, size, batch_size):
+    """MiB a training step adds, from :func:`bench_rss` in a subprocess on the current device (nan where
+    it cannot run)."""
+    if not os.path.exists("/proc/self/status"):
+        return float("nan")
+    cmd = [sys.executable, "-m", "lcn_np.bench", "rss", side, variant, str(size), "--batch-size", str(batch_size),
+           "--device", backend.get_device()]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        return float(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return float("nan")
 
 
 def bench_train(args):
-    from .model import build
-    from .optim import Adam
     torch, where = import_torch(threads())
-    print(f"lcn_np training-step benchmark: batch {args.batch_size}, float32, median of {args.repeats}, "
-          f"{threads()} thread(s), device {backend.get_device()}" + ("" if torch else f"   ({where})"))
-    print(f"{'variant':10s} {'size':>5s} {'ms/step':>9s} {'samples/s':>10s} {'peak MiB':>9s} {'torch ms':>9s} {'ours/torch':>10s}")
-    rng = numpy.random.default_rng(0)
+    what = "device memory" if backend.get_device() == "gpu" else "peak RSS"
+    print(f"lcn_np training-step benchmark: batch {args.batch_size}, float32, median of {args.repeats} interleaved, "
+          f"{threads()} thread(s), device {backend.get_device()}; MiB = {what} a step adds (subprocess)"
+          + ("" if torch else f"   ({where})"))
+    print(f"{'variant':10s} {'size':>5s} {'ms/step':>9s} {'samples/s':>10s} {'torch ms':>9s} {'ours/torch':>10s} "
+          f"{'MiB':>7s} {'torch MiB':>9s}")
     for size in args.sizes:
         for variant in args.variants:
-            model = build(variant, 6, size, seed=0)
-            opt = Adam(model.parameters, lr=1e-3, weight_decay=1e-2)
-            x_host = rng.standard_normal((args.batch_size, 3, size, size)).astype(numpy.float32)
-            y_host = rng.integers(0, 6, args.batch_size)
-            x, y = to_device(x_host), to_device(y_host)
-
-            def step():
-                loss, cache = model.loss_forward(model.forward(x), y)
-                model.backward(model.loss_backward(cache))
-                opt.step()
-            step()
-            peak = peak_mib(step)
-            t = median_time(step, args.repeats, warmup=0, sync=device_sync())
-            t_torch, ratio = float("nan"), float("nan")
-            if torch and variant in ("cn", "cn-dsc", "cn-dsc-dr", "cnn"):
-                net, forward = torch_network(variant, size)
-                net.to(where)
-                topt = torch.optim.AdamW(net.parameters(), 1e-3)
-                tx, ty = torch.from_numpy(x_host).to(where), torch.from_numpy(y_host).to(where)
-
-                def tstep():
-                    out = forward(tx)
-                    loss = torch.nn.functional.cross_entropy(out, ty) if variant == "cnn" else out.sum()
-                    topt.zero_grad()
-                    loss.backward()
-                    topt.step()
-                t_torch = median_time(tstep, args.repeats, sync=torch_sync(torch, where))
-                ratio = t / t_torch
-            print(f"{variant:10s} {size:5d} {1e3 * t:9.0f} {args.batch_size / t:10.1f} {peak:9.0f} "
-                  f"{1e3 * t_torch:9.0f} {ratio:10.2f}", flush=True)
+            twin = torch is not None
+            theirs = torch_step(variant, size, args.batch_size, where=where) if twin else None
+            t, t_torch = interleaved_medians([our_step(variant, size, args.batch_size), theirs], args.repeats,
+                                             syncs=[device_sync(), twin and torch_sync(torch, where)])
+            mem = step_memory("ours", variant, size, args.batch_size) if args.memory else float("nan")
+            mem_t = (step_memory("torch", variant, size, args.batch_size) if args.memory and twin
+                     else float("nan"))
+            print(f"{variant:10s} {size:5d} {1e3 * t:9.0f} {args.batch_size / t:10.1f} {1e3 * t_torch:9.0f} "
+                  f"{t / t_torch:10.2f} {mem:7.0f} {mem_t:9.0f}", flush=True)
 
 
 def main(argv=None):
@@ -285,11 +414,17 @@ def main(argv=None):
     o.add_argument("--repeats", type=int, default=5)
     o.add_argument("--batch", type=int, default=16, help=argparse.SUPPRESS)      # tests: small inputs
     t = sub.add_parser("train", help="training-step times per variant and image size")
-    t.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256])
+    t.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
     t.add_argument("--variants", nargs="+", default=["cnn", "cn", "cn-dsc", "cn-dsc-dr", "lcn"])
     t.add_argument("--batch-size", type=int, default=16)
-    t.add_argument("--repeats", type=int, default=3)
-    for command in (o, t):
+    t.add_argument("--repeats", type=int, default=5)
+    t.add_argument("--no-memory", dest="memory", action="store_false", help="skip the peak-RSS subprocesses")
+    r = sub.add_parser("rss", help="(used by train) MiB one step adds, in this process")
+    r.add_argument("side", choices=["ours", "torch"])
+    r.add_argument("variant")
+    r.add_argument("size", type=int)
+    r.add_argument("--batch-size", type=int, default=16)
+    for command in (o, t, r):
         command.add_argument("--device", default="cpu", choices=["cpu", "gpu", "standin"],
                              help="cpu (NumPy), gpu (CuPy); standin: the tests' strict CuPy stand-in")
     args = p.parse_args(argv)
@@ -298,8 +433,7 @@ def main(argv=None):
     except backend.DeviceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    bench_ops(args) if args.what == "ops" else bench_train(args)
-    return 0
+    return {"ops": bench_ops, "train": bench_train, "rss": bench_rss}[args.what](args) or 0
 
 
 if __name__ == "__main__":

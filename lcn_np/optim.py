@@ -19,6 +19,7 @@ import math
 import numpy
 
 from .backend import array_module, to_numpy
+from .parallel import map_chunks
 
 
 class Optimizer:
@@ -80,22 +81,42 @@ class Adam(Optimizer):
     def step(self):
         self.t += 1
         b1, b2 = self.betas
+        bc1, bc2 = 1 - b1 ** self.t, 1 - b2 ** self.t
         for name, p, g in self.trainable():
             if self.weight_decay and not self.decoupled:
                 g = g + self.weight_decay * p
             slots = self.state.setdefault(name, {})
             if "m" not in slots:
                 slots["m"], slots["v"] = array_module(p).zeros_like(p), array_module(p).zeros_like(p)
-            m, v = slots["m"], slots["v"]
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * g * g
-            m_hat = m / (1 - b1 ** self.t)
-            v_hat = v / (1 - b2 ** self.t)
-            if self.weight_decay and self.decoupled:
-                p -= (self.lr * self.weight_decay) * p
-            p -= (self.lr * m_hat / (v_hat ** 0.5 + self.eps)).astype(p.dtype)
+            decay = self.lr * self.weight_decay if self.decoupled else 0.0
+            # the update of the module docstring, in place and on chunks of the flattened arrays:
+            # m̂ / (sqrt(v̂) + ε) = (m / bc1) / (sqrt(v) / sqrt(bc2) + ε)
+            arrays = (p, g, slots["m"], slots["v"])
+            update = lambda p, g, m, v: _adam_update(p, g, m, v, b1, b2, bc1, bc2, self.lr, self.eps, decay)  # noqa: E731
+            if all(a.flags.c_contiguous for a in arrays):        # flat views: any parameter shape chunks well
+                map_chunks(update, *(a.reshape(-1) for a in arrays))
+            else:
+                update(*arrays)
+
+
+def _adam_update(p, g, m, v, b1, b2, bc1, bc2, lr, eps, decay):
+    """One Adam(W) update of a slice, in place: m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,
+    p ← p − η·λ·p (decoupled decay, when ``decay`` = η·λ ≠ 0),  p ← p − η·(m/bc1)/(sqrt(v/bc2) + ε)."""
+    xp = array_module(p)
+    m *= b1
+    m += (1 - b1) * g
+    v *= b2
+    tmp = g * g
+    tmp *= 1 - b2
+    v += tmp
+    xp.sqrt(v, out=tmp)
+    tmp *= 1 / bc2 ** 0.5
+    tmp += eps
+    xp.divide(m, tmp, out=tmp)
+    tmp *= lr / bc1
+    if decay:
+        p -= decay * p
+    p -= tmp
 
 
 def make_optimizer(name, parameters, lr, weight_decay=0.0):

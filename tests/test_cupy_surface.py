@@ -156,9 +156,10 @@ def test_the_scan_finds_what_the_package_uses():
     """The scan must see the uses we know of, or the next test would pass by seeing nothing."""
     found = {(".".join(chain), tuple(kw)) for _, chain, kw in package_uses()}
     names = {name for name, _ in found}
-    assert {"fft.rfft", "fft.irfft", "lib.stride_tricks.as_strided", "einsum", "pad", "take_along_axis",
+    assert {"fft.rfft", "fft.irfft", "lib.stride_tricks.as_strided", "einsum", "copyto", "take_along_axis",
             "asarray", "zeros_like", "ascontiguousarray"} <= names
     assert ("multiply", ("out",)) in found and ("fft.rfft", ("n", "axis")) in found
+    assert ("matmul", ("out",)) in found and ("copyto", ("where",)) in found
     assert ("ndarray.astype", ("copy",)) in found and ("ndarray.sum", ("axis", "keepdims")) in found
 
 

@@ -23,6 +23,14 @@ benchmarks need no special cases:
 Modules, in the order data flows through them: ``spectrogram`` (|STFT|²), ``conv`` (standard, depthwise,
 pointwise), ``pooling``, ``activations``, ``normalization``, ``linear``, ``capsules`` (squash, predictions,
 lengths), ``routing``, ``losses``; ``checks`` holds the argument checks they share.
+
+Fast forms and plain forms. Where speed changed how an op is written (the stride-1 convolution as
+shifted matrix products, the depthwise backward as a correlation with the flipped kernel, max-pooling
+tap by tap, BatchNorm's chunked statistics), the plain form of the maths stays beside it in the same
+module as ``name_reference`` / ``name_reference_backward`` (e.g. ``ops.conv.conv2d_reference``; not
+exported here, as they are not new ops), and tests/test_reference_forms.py checks that both agree to
+float32 round-off. Memory-bound loops run on chunks of the batch on the thread pool of
+:mod:`lcn_np.parallel` (bit-identical results whatever the thread count).
 """
 
 from .spectrogram import (
@@ -34,6 +42,7 @@ from .conv import (
     depthwise_conv2d_forward, depthwise_conv2d_backward,
     pointwise_conv2d_forward, pointwise_conv2d_backward,
     normalize_padding, output_size, pad, tap, windows,
+    conv2d_shifted, depthwise_taps,
 )
 from .pooling import maxpool2d_forward, maxpool2d_backward, global_avgpool_forward, global_avgpool_backward
 from .activations import relu_forward, relu_backward, relu6_forward, relu6_backward

@@ -9,12 +9,14 @@ A depthwise-separable convolution (DSC) = depthwise k×k (one filter per channel
 pointwise 1×1 (mixes channels). For Cin → Cout with k×k kernels it has Cin·k² + Cin·Cout weights
 instead of Cin·Cout·k² — for 64 → 128 with 3×3: 8 768 instead of 73 728.
 
-Speed: the standard convolution is one matrix product over a strided view of the input (im2col
-without a Python loop); the depthwise convolution loops over its k² kernel taps, each a multiply-add
-of the whole batch; the pointwise convolution is one matrix product.
+Speed: the standard convolution (stride 1) is kh·kw matrix products on shifted views of the padded
+input; the pointwise convolution one matrix product per example; the depthwise convolution k² multiply-
+adds per chunk of the batch, the chunks spread over both cores by :mod:`lcn_np.parallel`. The plain
+im2col form stays as :func:`conv2d_reference`, and the tests check that both agree.
 """
 
 from ..backend import array_module
+from ..parallel import cache_blocks, for_chunks, map_chunks, sum_in_order
 from .checks import expect_ndim, expect_shape
 
 
@@ -29,12 +31,26 @@ def normalize_padding(padding):
 
 
 def pad(x, padding):
-    """Zero-pad the last two axes of (N, C, H, W) by (top, bottom, left, right)."""
+    """Zero-pad the last two axes of (N, C, H, W) by (top, bottom, left, right).
+
+    Equal to ``xp.pad(x, ((0, 0), (0, 0), (t, b), (l, r)))`` (the reference), written as "copy the
+    interior, zero the four borders" chunk by chunk on the thread pool: one pass instead of a generic pad."""
     t, b, l, r = padding
     if t == b == l == r == 0:
         return x
     xp = array_module(x)
-    return xp.pad(x, ((0, 0), (0, 0), (t, b), (l, r)))
+    N, C, H, W = x.shape
+    out = xp.empty((N, C, H + t + b, W + l + r), dtype=x.dtype)
+
+    def part(lo, hi):
+        o = out[lo:hi]
+        o[:, :, :t] = 0
+        o[:, :, t + H:] = 0
+        o[:, :, t:t + H, :l] = 0
+        o[:, :, t:t + H, l + W:] = 0
+        o[:, :, t:t + H, l:l + W] = x[lo:hi]
+    for_chunks(N, part, xp)
+    return out
 
 
 def output_size(H, W, kh, kw, stride=1, padding=0):
@@ -78,8 +94,87 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     x: (N, Cin, H, W)   w: (Cout, Cin, kh, kw)   b: (Cout,) or None   →   y: (N, Cout, Ho, Wo)
     Backward: dw[o,c,p,q] = Σ_{n,i,j} dy[n,o,i,j] · xpad[n,c,s·i+p,s·j+q];  db[o] = Σ dy[n,o,·,·];
     dxpad[n,c,s·i+p,s·j+q] += Σ_o w[o,c,p,q] · dy[n,o,i,j], then the padding is cut away.
+
+    Stride 1 (every 3×3 layer of the front ends) runs as kh·kw matrix products on shifted views — see
+    :func:`conv2d_shifted`; other strides run :func:`conv2d_reference`, im2col as one matrix product.
     """
     _check(x, w, b, "(Cout, Cin, kh, kw)", x.shape[1] if x.ndim == 4 else None)
+    padding = normalize_padding(padding)
+    kh, kw = w.shape[2:]
+    output_size(x.shape[2], x.shape[3], kh, kw, stride, padding)          # checks the sizes
+    if stride != 1:
+        return conv2d_reference(x, w, b, stride, padding)
+    xpad = pad(x, padding)
+    out = conv2d_shifted(xpad, w)
+    if b is not None:
+        out += b[:, None, None]
+    return out, {"xpad": xpad, "w": w, "stride": 1, "padding": padding, "has_bias": b is not None}
+
+
+def conv2d_backward(dout, cache):
+    if cache["stride"] != 1:
+        return conv2d_reference_backward(dout, cache)
+    xp = array_module(dout)
+    xpad, w, (t, bt, l, r) = cache["xpad"], cache["w"], cache["padding"]
+    N, Cout, Ho, Wo = dout.shape
+    _, Cin, Hp, Wp = xpad.shape
+    kh, kw = w.shape[2:]
+    # dw[:, :, p, q] = Σ_n dy[n] · (tap (p, q) of xpad[n])ᵀ, each a product of flat (Cout, L) and (Cin, L)
+    # matrices (see conv2d_shifted): dy is laid on the padded width, zeros in the kw − 1 extra columns.
+    L = (Ho - 1) * Wp + Wo
+    dflat = xp.zeros((N, Cout, Ho, Wp), dtype=dout.dtype)
+    dflat[:, :, :, :Wo] = dout
+    dflat = dflat.reshape(N, Cout, Ho * Wp)[:, :, :L]
+    xflat = xpad.reshape(N, Cin, Hp * Wp)
+
+    def part(lo, hi):                                    # dw over one chunk of the batch, (kh, kw, Cout, Cin)
+        return xp.stack([xp.stack([(dflat[lo:hi] @ xflat[lo:hi, :, p * Wp + q:p * Wp + q + L].transpose(0, 2, 1))
+                                   .sum(axis=0) for q in range(kw)]) for p in range(kh)])
+    dw = xp.ascontiguousarray(sum_in_order(for_chunks(N, part, xp)).transpose(2, 3, 0, 1))
+    # dx is the full correlation of dy with the kernel flipped and transposed (Cin ↔ Cout): the forward
+    # again, on dy padded by k − 1 − (the forward's padding).
+    full = (kh - 1 - t, kh - 1 - bt, kw - 1 - l, kw - 1 - r)
+    if min(full) >= 0:
+        dx = conv2d_shifted(pad(dout, full), w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+    else:
+        dx = conv2d_reference_backward(dout, {"xpad": xpad, "xpad_shape": xpad.shape, "w": w, "stride": 1,
+                                               "padding": cache["padding"], "has_bias": False})[0]
+    db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
+    return dx, dw, db
+
+
+def conv2d_shifted(xpad, w):
+    """Stride-1 correlation of an already padded input, as kh·kw matrix products on shifted views.
+
+    Flatten each map row by row: xflat[n, c, h·Wp + w']. Output (i, j) reads xflat at (i+p)·Wp + (j+q),
+    so tap (p, q) is one contiguous slice, offset p·Wp + q, of length L = (Ho−1)·Wp + Wo, and
+    Σ_{p,q} w[:, :, p, q] @ slice is the whole convolution — computed on a Wp-wide grid whose last
+    kw − 1 columns wrap around into the next row and are cut away at the end.
+
+    xpad: (N, Cin, Hp, Wp)   w: (Cout, Cin, kh, kw)   →   (N, Cout, Hp−kh+1, Wp−kw+1), contiguous.
+    """
+    xp = array_module(xpad)
+    N, Cin, Hp, Wp = xpad.shape
+    Cout, _, kh, kw = w.shape
+    Ho, Wo = Hp - kh + 1, Wp - kw + 1
+    L = (Ho - 1) * Wp + Wo
+    xflat = xpad.reshape(N, Cin, Hp * Wp)
+    acc = xp.zeros((N, Cout, Ho * Wp), dtype=xpad.dtype)
+    w_taps = xp.ascontiguousarray(w.transpose(2, 3, 0, 1))               # (kh, kw, Cout, Cin)
+
+    def part(xf, acc):
+        for p in range(kh):
+            for q in range(kw):
+                off = p * Wp + q
+                acc[:, :, :L] += w_taps[p, q] @ xf[:, :, off:off + L]
+    map_chunks(part, xflat, acc)
+    return xp.ascontiguousarray(acc.reshape(N, Cout, Ho, Wp)[:, :, :, :Wo])
+
+
+def conv2d_reference(x, w, b=None, stride=1, padding=0):
+    """The plain form of :func:`conv2d_forward`: im2col as a strided view, then one matrix product.
+
+    Any stride; used directly for stride ≠ 1, and by the tests as the reference for the stride-1 path."""
     xp = array_module(x)
     padding = normalize_padding(padding)
     Cout, Cin, kh, kw = w.shape
@@ -90,17 +185,19 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     out = out.transpose(0, 3, 1, 2)
     if b is not None:
         out = out + b[:, None, None]
-    cache = {"xpad_shape": xpad.shape, "cols": cols, "w": w, "stride": stride, "padding": padding,
-             "has_bias": b is not None, "xpad": xpad}
+    cache = {"xpad": xpad, "xpad_shape": xpad.shape, "w": w, "stride": stride, "padding": padding,
+             "has_bias": b is not None}
     return xp.ascontiguousarray(out), cache
 
 
-def conv2d_backward(dout, cache):
+def conv2d_reference_backward(dout, cache):
+    """Backward of :func:`conv2d_reference`: dw from the windows, dx scattered back tap by tap."""
     xp = array_module(dout)
     w, stride, (t, bt, l, r) = cache["w"], cache["stride"], cache["padding"]
-    Cout, Cin, kh, kw = w.shape
-    N, _, Ho, Wo = dout.shape
-    dw = xp.tensordot(dout, cache["cols"], axes=([0, 2, 3], [0, 4, 5]))   # (Cout, Cin, kh, kw)
+    kh, kw = w.shape[2:]
+    Ho, Wo = dout.shape[2:]
+    cols = windows(cache["xpad"], kh, kw, Ho, Wo, stride)
+    dw = xp.tensordot(dout, cols, axes=([0, 2, 3], [0, 4, 5]))             # (Cout, Cin, kh, kw)
     db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
     dcols = xp.tensordot(w, dout, axes=([0], [1]))                          # (Cin, kh, kw, N, Ho, Wo)
     dxpad = xp.zeros(cache["xpad_shape"], dtype=dout.dtype)
@@ -120,6 +217,9 @@ def depthwise_conv2d_forward(x, w, b=None, stride=1, padding=0):
     x: (N, C, H, W)   w: (C, 1, kh, kw)   b: (C,) or None   →   y: (N, C, Ho, Wo)
     Backward: dw[c,0,p,q] = Σ_{n,i,j} dy[n,c,i,j] · xpad[n,c,s·i+p,s·j+q];
     dxpad[n,c,s·i+p,s·j+q] += w[c,0,p,q] · dy[n,c,i,j] (one slice-add per tap), padding cut away.
+
+    Speed: :func:`depthwise_taps` (one multiply-add per tap) runs on chunks of the batch on the thread
+    pool of :mod:`lcn_np.parallel`, so a chunk's output stays in cache while its k² taps are added.
     """
     expect_ndim("x", x, 4, "(N, C, H, W)")
     expect_ndim("w", w, 4, "(C, 1, kh, kw)")
@@ -128,34 +228,100 @@ def depthwise_conv2d_forward(x, w, b=None, stride=1, padding=0):
         expect_shape("b", b, (x.shape[1],))
     xp = array_module(x)
     padding = normalize_padding(padding)
-    C, _, kh, kw = w.shape
+    N, C = x.shape[:2]
+    kh, kw = w.shape[2:]
     Ho, Wo = output_size(x.shape[2], x.shape[3], kh, kw, stride, padding)
     xpad = pad(x, padding)
-    out = xp.zeros((x.shape[0], C, Ho, Wo), dtype=x.dtype)
-    tmp = xp.empty_like(out)                                   # one scratch buffer, no temporaries per tap
-    for p in range(kh):
-        for q in range(kw):
-            xp.multiply(tap(xpad, p, q, Ho, Wo, stride), w[:, 0, p, q][:, None, None], out=tmp)
-            out += tmp
-    if b is not None:
-        out += b[:, None, None]
+    out = xp.empty((N, C, Ho, Wo), dtype=x.dtype)
+
+    def part(lo, hi):
+        depthwise_taps(xpad[lo:hi], w, stride, out[lo:hi])
+        if b is not None:
+            out[lo:hi] += b[:, None, None]
+    for_chunks(N, part, xp)
     cache = {"xpad": xpad, "w": w, "stride": stride, "padding": padding, "has_bias": b is not None}
     return out, cache
 
 
+def depthwise_taps(xpad, w, stride, out):
+    """out[n,c] = Σ_{p,q} w[c,0,p,q] · tap(xpad, p, q)[n,c]: the depthwise sum, one multiply-add per tap,
+    written into ``out`` (N, C, Ho, Wo).
+
+    The k² multiply-adds pass over ``out`` k² times, so they run on blocks of channels small enough
+    (:func:`lcn_np.parallel.cache_blocks`) that the block, its scratch buffer and its input stay in the
+    core's cache between passes. Element-wise work: the blocks do not change a bit of the result."""
+    xp = array_module(xpad)
+    N, C, Ho, Wo = out.shape
+    kh, kw = w.shape[2:]
+    blocks = cache_blocks(C, N * Ho * Wo)
+    tmp = xp.empty((N, blocks[0].stop, Ho, Wo), dtype=out.dtype)
+    for cs in blocks:
+        o, xb, wb = out[:, cs], xpad[:, cs], w[cs, 0]
+        t = tmp[:, :o.shape[1]]
+        for p in range(kh):
+            for q in range(kw):
+                dst = o if p == q == 0 else t
+                xp.multiply(tap(xb, p, q, Ho, Wo, stride), wb[:, p, q][:, None, None], out=dst)
+                if dst is t:
+                    o += t
+
+
 def depthwise_conv2d_backward(dout, cache):
+    """Stride 1: dx is the full correlation of dy with the flipped kernel,
+
+        dx[n,c,h,w] = Σ_{p,q} w[c,0,p,q] · dy[n,c,h+t−p, w+l−q]     (dy = 0 outside its map)
+
+    i.e. :func:`depthwise_taps` again, on dy padded by k − 1 − (the forward's padding): contiguous, no
+    scatter. Other strides run :func:`depthwise_conv2d_reference_backward`, the scatter of the docstring
+    above, which the tests also use as the reference for stride 1."""
+    xpad, w, stride, (t, bt, l, r) = cache["xpad"], cache["w"], cache["stride"], cache["padding"]
+    kh, kw = w.shape[2:]
+    full = (kh - 1 - t, kh - 1 - bt, kw - 1 - l, kw - 1 - r)
+    if stride != 1 or min(full) < 0:
+        return depthwise_conv2d_reference_backward(dout, cache)
+    xp = array_module(dout)
+    N, C, Ho, Wo = dout.shape
+    Hp, Wp = xpad.shape[2:]
+    dpad, w_flip = pad(dout, full), w[:, :, ::-1, ::-1]
+    dx = xp.empty((N, C, Hp - t - bt, Wp - l - r), dtype=dout.dtype)
+
+    def part(lo, hi):
+        depthwise_taps(dpad[lo:hi], w_flip, 1, dx[lo:hi])
+        return _depthwise_dw(xpad[lo:hi], dout[lo:hi], kh, kw, stride)
+    dw = sum_in_order(for_chunks(N, part, xp)).reshape(w.shape)
+    db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
+    return dx, dw, db
+
+
+def _depthwise_dw(xpad, dout, kh, kw, stride):
+    """dw[c, p·kw+q] = Σ_{n,i,j} dy[n,c,i,j] · tap(xpad, p, q)[n,c,i,j]: (C, kh·kw), one product-sum per
+    tap, on the same cache-sized blocks of channels as :func:`depthwise_taps` (the k² taps then re-read
+    a block from cache, not the whole chunk from memory)."""
+    xp = array_module(dout)
+    N, C, Ho, Wo = dout.shape
+    return xp.concatenate([
+        xp.stack([xp.einsum("nchw,nchw->c", tap(xpad[:, cs], p, q, Ho, Wo, stride), dout[:, cs])
+                  for p in range(kh) for q in range(kw)], axis=1)
+        for cs in cache_blocks(C, N * Ho * Wo)])
+
+
+def depthwise_conv2d_reference_backward(dout, cache):
+    """The plain backward of :func:`depthwise_conv2d_forward`, any stride: dw tap by tap, and dy·w
+    scattered back onto the padded input (one slice-add per tap), the padding cut away."""
     xp = array_module(dout)
     xpad, w, stride, (t, bt, l, r) = cache["xpad"], cache["w"], cache["stride"], cache["padding"]
-    C, _, kh, kw = w.shape
-    Ho, Wo = dout.shape[2:]
-    # dw in one pass over the strided windows (einsum beats nine multiply-and-sum passes here)
-    dw = xp.einsum("ncpqhw,nchw->cpq", windows(xpad, kh, kw, Ho, Wo, stride), dout)[:, None].astype(w.dtype)
+    kh, kw = w.shape[2:]
+    N, C, Ho, Wo = dout.shape
     dxpad = xp.zeros_like(xpad)
-    tmp = xp.empty_like(dout)
-    for p in range(kh):
-        for q in range(kw):
-            xp.multiply(dout, w[:, 0, p, q][:, None, None], out=tmp)
-            tap(dxpad, p, q, Ho, Wo, stride)[...] += tmp
+
+    def part(lo, hi):
+        d, tmp = dout[lo:hi], xp.empty_like(dout[lo:hi])
+        for p in range(kh):
+            for q in range(kw):
+                xp.multiply(d, w[:, 0, p, q][:, None, None], out=tmp)
+                tap(dxpad[lo:hi], p, q, Ho, Wo, stride)[...] += tmp
+        return _depthwise_dw(xpad[lo:hi], d, kh, kw, stride)
+    dw = sum_in_order(for_chunks(N, part, xp)).reshape(w.shape)
     db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
     Hp, Wp = dxpad.shape[2:]
     return dxpad[:, :, t:Hp - bt, l:Wp - r], dw, db
@@ -169,15 +335,22 @@ def pointwise_conv2d_forward(x, w, b=None):
 
     x: (N, Cin, H, W)   w: (Cout, Cin, 1, 1)   b: (Cout,) or None   →   y: (N, Cout, H, W)
     Backward: dx = Wᵀ·dy per pixel;  dw[o,c] = Σ_{n,h,w} dy[n,o,h,w]·x[n,c,h,w];  db[o] = Σ dy[n,o,·,·].
+    Each is one matrix product per example, (Cout, Cin) @ (Cin, H·W), on contiguous slices (no transposed
+    copies), a chunk of the batch per thread of :mod:`lcn_np.parallel`.
     """
     _check(x, w, b, "(Cout, Cin, 1, 1)", x.shape[1] if x.ndim == 4 else None)
     expect_shape("w", w, (None, x.shape[1], 1, 1))
+    xp = array_module(x)
     N, Cin, H, W = x.shape
     w2 = w.reshape(w.shape[0], Cin)
-    out = (w2 @ x.reshape(N, Cin, H * W)).reshape(N, -1, H, W)     # (Cout, Cin) @ (N, Cin, HW)
-    if b is not None:
-        out += b[:, None, None]
-    return out, {"x": x, "w": w, "has_bias": b is not None}
+    out = xp.empty((N, w.shape[0], H * W), dtype=xp.result_type(x, w))
+
+    def part(x, out):
+        xp.matmul(w2, x, out=out)                                  # (Cout, Cin) @ (n, Cin, HW)
+        if b is not None:
+            out += b[:, None]
+    map_chunks(part, x.reshape(N, Cin, H * W), out)
+    return out.reshape(N, -1, H, W), {"x": x, "w": w, "has_bias": b is not None}
 
 
 def pointwise_conv2d_backward(dout, cache):
@@ -187,7 +360,12 @@ def pointwise_conv2d_backward(dout, cache):
     Cout = w.shape[0]
     d2 = dout.reshape(N, Cout, H * W)
     x2 = x.reshape(N, Cin, H * W)
-    dx = (w.reshape(Cout, Cin).T @ d2).reshape(x.shape)
-    dw = xp.tensordot(d2, x2, axes=([0, 2], [0, 2])).reshape(w.shape)
+    wT = w.reshape(Cout, Cin).T
+    dx = xp.empty(x2.shape, dtype=xp.result_type(dout, w))
+
+    def part(lo, hi):
+        xp.matmul(wT, d2[lo:hi], out=dx[lo:hi])
+        return (d2[lo:hi] @ x2[lo:hi].transpose(0, 2, 1)).sum(axis=0)   # Σ_n dy[n] x[n]ᵀ over the chunk
+    dw = sum_in_order(for_chunks(N, part, xp)).reshape(w.shape)
     db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
-    return dx, dw, db
+    return dx.reshape(x.shape), dw, db
