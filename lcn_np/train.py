@@ -9,9 +9,10 @@ With no ``--data`` it trains on the built-in *synthetic* corpus (:mod:`lcn_np.da
 What is not given on the command line comes from a recipe (``RECIPES``):
 - synthetic corpus: 32×32 images of linear-frequency spectrograms, the whole utterance resized, three
   copies as channels, random time shifts, 25 epochs — the first pipeline, and quick;
-- real speech (``--data``): 64 log-mel bands at the native 10 ms hop, static/Δ/ΔΔ channels, random
-  windows of 128 frames in training and the mean over all windows of an utterance at test; 40 epochs
-  (60 and 5 MobileNet blocks for `lcn`, `cn-dsc-pm`).
+- real speech (``--data``): the `lcn` with ImageNet weights (``--pretrained mobilenet_v1_0.25``), 64
+  log-mel bands at the native 10 ms hop, static/Δ/ΔΔ channels, random windows of 128 frames in training
+  and the mean over all windows of an utterance at test; 60 epochs and 5 MobileNet blocks for `lcn` and
+  `cn-dsc-pm`, 40 epochs for the others.
 
 Outputs in ``--out DIR``: ``best.npz`` (the epoch with the best validation UA) and ``last.npz``
 (checkpoints with class names and feature settings inside), ``split.json`` (the file lists),
@@ -49,9 +50,10 @@ from .progress import Progress
 # pipeline (fast: the default run ends in about two minutes); real speech gets the recipe chosen on
 # CASIA's validation splits (walkthrough chapter 11, "Finding the recipe").
 RECIPES = {
-    "synthetic": {"image_size": 32, "epochs": 25, "frequency": "linear", "channels_from": "copies",
-                  "time": "resize"},
-    "real": {"image_size": 64, "frequency": "mel", "channels_from": "deltas", "time": "windows",
+    "synthetic": {"variant": "cn-dsc-dr", "image_size": 32, "epochs": 25, "frequency": "linear",
+                  "channels_from": "copies", "time": "resize"},
+    "real": {"variant": "lcn", "image_size": 64, "frequency": "mel", "channels_from": "deltas", "time": "windows",
+             "pretrained": lambda args: "mobilenet_v1_0.25" if args.variant in ("lcn", "cn-dsc-pm") else None,
              "epochs": lambda args: 60 if args.variant in ("lcn", "cn-dsc-pm") else 40,
              "n_blocks": lambda args: 5 if args.variant in ("lcn", "cn-dsc-pm") else None},
 }
@@ -61,7 +63,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m lcn_np.train", description=__doc__.splitlines()[0])
     p.add_argument("--data", help="corpus folder (default: the built-in synthetic corpus)")
     p.add_argument("--dataset", default="auto", choices=["auto", "casia", "emodb", "ravdess", "folder"])
-    p.add_argument("--variant", default="cn-dsc-dr", choices=VARIANTS)
+    p.add_argument("--variant", choices=VARIANTS,
+                   help="default: cn-dsc-dr on the synthetic corpus, lcn (with ImageNet weights) on --data")
     p.add_argument("--image-size", type=int, help="S of the S×S input, or the rows (frequency) with --time windows "
                                                   "(default 32 on the synthetic corpus, 64 otherwise)")
     p.add_argument("--frequency", choices=["linear", "mel"],
@@ -101,8 +104,10 @@ def parse_args(argv=None):
     p.add_argument("--strict", action="store_true", help="stop on an unreadable file instead of skipping it")
     p.add_argument("--cache-dir", default=None, help="feature cache (default ~/.cache/lcn_np/features)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
-    p.add_argument("--pretrained", default=None, help="ImageNet weights for cn-dsc-pm / lcn: a .h5/.npz path "
-                                                      "or mobilenet_v1_0.25")
+    p.add_argument("--pretrained", default=None,
+                   help="ImageNet weights for cn-dsc-pm / lcn: a .h5/.npz path, or mobilenet_v1_0.25 (looked up in "
+                        "the cache, downloaded once from Keras' public weights if missing; the default for those "
+                        "variants on --data), or none (random initialisation)")
     p.add_argument("--freeze-frontend", type=int, default=0, metavar="N", help="keep the front end frozen for N epochs")
     p.add_argument("--no-augment", dest="augment", action="store_false")
     p.add_argument("--synthetic-per-class", type=int, default=20, help="synthetic utterances per emotion and speaker")
@@ -113,6 +118,8 @@ def parse_args(argv=None):
     for name, value in recipe.items():
         if getattr(args, name) is None:
             setattr(args, name, value(args) if callable(value) else value)
+    if str(args.pretrained).lower() == "none":
+        args.pretrained = None
     for name in ("image_size", "epochs", "batch_size"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")

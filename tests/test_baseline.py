@@ -44,7 +44,7 @@ def corpus_dir(tmp_path_factory):
 
 def test_baseline_uses_the_training_runs_split(corpus_dir, tmp_path, capsys):
     assert train.main(["--data", str(corpus_dir), "--out", str(tmp_path / "r"), "--image-size", "16", "--epochs", "1",
-                       "--no-cache"]) == 0
+                       "--no-cache", "--variant", "cn-dsc-dr"]) == 0
     code = baseline.main(["--data", str(corpus_dir), "--classifier", "logreg", "--out", str(tmp_path / "b"),
                           "--split-from", str(tmp_path / "r" / "split.json")])
     out = capsys.readouterr().out

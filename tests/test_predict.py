@@ -41,7 +41,8 @@ def test_windows_checkpoint_predicts_by_averaging_its_windows(tmp_path, capsys):
     write_wavs(tmp_path / "data", make_corpus(per_class=2, n_speakers=2, seed=2))
     assert train.main(["--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--image-size", "16",
                        "--epochs", "1", "--no-cache", "--variant", "lcn", "--frequency", "mel",
-                       "--channels-from", "deltas", "--time", "windows", "--window-frames", "24"]) == 0
+                       "--channels-from", "deltas", "--time", "windows", "--window-frames", "24",
+                       "--pretrained", "none", "--n-blocks", "2"]) == 0
     model, classes, config = predict.load_model(tmp_path / "run" / "best.npz")
     assert (config.time, config.frequency, config.window_frames) == ("windows", "mel", 24)
     wav = next((tmp_path / "data").rglob("*.wav"))

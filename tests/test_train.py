@@ -24,6 +24,8 @@ def corpus_dir(tmp_path_factory):
 
 
 def run(args, capsys=None):
+    if "--variant" not in args:          # the real-data default (lcn + ImageNet weights) needs a download
+        args = args + ["--variant", "cn-dsc-dr"]
     code = train.main(args)
     out = capsys.readouterr() if capsys else None
     return code, out
@@ -168,13 +170,35 @@ def test_nan_stops_with_a_clear_message(corpus_dir, tmp_path, capsys, monkeypatc
 def test_freeze_frontend_keeps_the_front_end_for_n_epochs(corpus_dir, tmp_path, capsys):
     from lcn_np.model import build
     args = ["--data", str(corpus_dir), "--variant", "lcn", "--seed", "2", "--image-size", "32", "--batch-size", "8",
-            "--no-cache", "--epochs", "1"]
+            "--no-cache", "--epochs", "1", "--pretrained", "none", "--time", "resize", "--n-blocks", "2"]
     assert run(args + ["--out", str(tmp_path / "frozen"), "--freeze-frontend", "1"], capsys)[0] == 0
     assert run(args + ["--out", str(tmp_path / "free")], capsys)[0] == 0
-    initial = build("lcn", 6, 32, seed=2).state_dict()
+    initial = build("lcn", 6, 32, seed=2, n_blocks=2).state_dict()
     frozen = load_checkpoint(tmp_path / "frozen" / "last.npz")[0]
     free = load_checkpoint(tmp_path / "free" / "last.npz")[0]
     key = "frontend.conv_pw_1.w"
     numpy.testing.assert_array_equal(frozen[key], initial[key])
     assert not numpy.array_equal(free[key], initial[key])
     assert not numpy.array_equal(frozen["digit.w"], initial["digit.w"])
+
+
+def test_the_real_data_recipe_and_its_defaults():
+    """--data with no other flag: the lcn with ImageNet weights on log-mel windows with Δ/ΔΔ channels;
+    the synthetic default keeps the first pipeline."""
+    real = train.parse_args(["--data", "somewhere"])
+    assert (real.variant, real.pretrained, real.frequency, real.channels_from, real.time) == \
+        ("lcn", "mobilenet_v1_0.25", "mel", "deltas", "windows")
+    assert (real.epochs, real.n_blocks, real.image_size, real.val_size) == (60, 5, 64, 0.1)
+    table = train.parse_args(["--data", "somewhere", "--variant", "cn-dsc-dr"])
+    assert (table.epochs, table.n_blocks, table.pretrained) == (40, None, None)
+    assert train.parse_args(["--data", "x", "--pretrained", "none"]).pretrained is None
+    synthetic = train.parse_args([])
+    assert (synthetic.variant, synthetic.image_size, synthetic.epochs, synthetic.time) == ("cn-dsc-dr", 32, 25, "resize")
+
+
+def test_a_missing_default_weight_file_says_what_to_do(corpus_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LCN_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr("lcn_np.weights.urllib.request.urlopen", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
+    code = train.main(["--data", str(corpus_dir), "--out", str(tmp_path / "o"), "--epochs", "1", "--no-cache"])
+    err = capsys.readouterr().err
+    assert code == 2 and "mobilenet_v1_0.25" in err and "--pretrained" in err and "offline" in err
