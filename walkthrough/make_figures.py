@@ -202,17 +202,26 @@ def architecture():
 
 
 def learning_curves():
-    """Chapter 11: test UA per epoch of the committed CASIA runs (walkthrough/results/casia-*.json)."""
-    results = sorted((HERE / "results").glob("casia-*.json"))
-    if not results:
-        print("skipped 11_curves.png: no walkthrough/results/casia-*.json")
+    """Chapter 11: training accuracy, validation UA and test UA per epoch of the recipe's runs on CASIA
+    (walkthrough/results/recipe/*.json, which keep all three), one panel per run: where the training curve
+    pulls away from the other two, the network has started to learn its training set rather than emotions."""
+    runs = [p for p in sorted((HERE / "results" / "recipe").glob("*.json"))
+            if json.loads(p.read_text())["history"][0].get("val_ua") is not None]
+    runs = [p for p in runs if "final-seed" in p.stem] or runs
+    if not runs:
+        print("skipped 11_curves.png: no walkthrough/results/recipe/*.json with validation histories")
         return
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    for p in results:
+    fig, axes = plt.subplots(1, len(runs), figsize=(3.4 * len(runs), 3.2), sharey=True, squeeze=False)
+    for ax, p in zip(axes[0], runs):
         h = json.loads(p.read_text())["history"]
-        ax.plot([e["epoch"] for e in h], [100 * e["test_ua"] for e in h], label=p.stem.replace("casia-", ""))
-    ax.set(xlabel="epoch", ylabel="test UA (%)", title="CASIA, stratified 80/20, seed 0")
-    ax.legend(fontsize=7)
+        epochs = [e["epoch"] for e in h]
+        ax.plot(epochs, [100 * e["train_acc"] for e in h], label="training accuracy (augmented windows)")
+        ax.plot(epochs, [100 * e["val_ua"] for e in h], label="validation UA (chooses best.npz)")
+        ax.plot(epochs, [100 * e["test_ua"] for e in h], label="test UA (for the record)")
+        ax.set(xlabel="epoch", title=p.stem.replace("lcn-", "lcn ").replace("-", " "))
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("%")
+    axes[0][0].legend(fontsize=7, loc="lower right")
     save(fig, "11_curves.png")
 
 
