@@ -7,13 +7,17 @@ Ops never name ``numpy`` directly. They ask their input which library it belongs
 so one body of code runs on the CPU and on the GPU. What the *model* allocates (weights, batches)
 comes from :func:`device_module`, the library of the current device, set by the environment variable
 ``LCN_DEVICE=cpu|gpu`` or by :func:`set_device`.
+
+A third device, ``standin``, is for the tests: :mod:`lcn_np.standin` keeps NumPy arrays behind CuPy's
+rules (no implicit conversion to NumPy, no NumPy array in device arithmetic), so that the GPU path is
+tested on machines without a GPU. It is imported only when asked for.
 """
 
 import os
 
 import numpy
 
-_DEVICES = ("cpu", "gpu")
+_DEVICES = ("cpu", "gpu", "standin")
 _device = None  # resolved lazily so that importing lcn_np never imports cupy
 
 
@@ -41,7 +45,7 @@ def _import_cupy():
 
 
 def set_device(name):
-    """Choose where new arrays live: ``'cpu'`` (NumPy) or ``'gpu'`` (CuPy)."""
+    """Choose where new arrays live: ``'cpu'`` (NumPy), ``'gpu'`` (CuPy) or ``'standin'`` (the tests' CuPy)."""
     global _device
     if name not in _DEVICES:
         raise ValueError(f"device must be one of {_DEVICES}, got {name!r}")
@@ -58,8 +62,14 @@ def get_device():
 
 
 def device_module():
-    """The array library of the current device: ``numpy`` or ``cupy``."""
-    return _import_cupy() if get_device() == "gpu" else numpy
+    """The array library of the current device: ``numpy``, ``cupy`` or :mod:`lcn_np.standin`."""
+    device = get_device()
+    if device == "gpu":
+        return _import_cupy()
+    if device == "standin":
+        from . import standin
+        return standin
+    return numpy
 
 
 def gpu_available():
@@ -71,12 +81,24 @@ def gpu_available():
         return False
 
 
+def _owner(a):
+    """'cupy', 'standin' or None (NumPy, a scalar, anything else), from the type's module name alone."""
+    module = type(a).__module__
+    if module.startswith("cupy"):
+        return "cupy"
+    return "standin" if module == "lcn_np.standin" else None
+
+
 def array_module(*arrays):
-    """The library (numpy or cupy) that owns these arrays; numpy for anything that is not a CuPy array."""
+    """The library (numpy, cupy or the stand-in) that owns these arrays; numpy for anything else."""
     for a in arrays:
-        if a is not None and type(a).__module__.startswith("cupy"):
+        owner = _owner(a)
+        if owner == "cupy":
             import cupy
             return cupy
+        if owner == "standin":
+            from . import standin
+            return standin
     return numpy
 
 
@@ -87,6 +109,15 @@ def to_device(a, dtype=None):
 
 def to_numpy(a):
     """Return ``a`` as a NumPy array (copies from the GPU when needed)."""
-    if type(a).__module__.startswith("cupy"):
+    if _owner(a):
         return a.get()
     return numpy.asarray(a)
+
+
+def synchronize(xp):
+    """Wait until the device of array module ``xp`` has finished its queued work (a no-op for NumPy).
+
+    CuPy launches kernels asynchronously: a timer read right after a call measures the launch, not the
+    work, so every GPU timing is taken between two synchronisations."""
+    if xp.__name__ == "cupy":
+        xp.cuda.Device().synchronize()

@@ -12,7 +12,14 @@ pointwise convolution's share of it), the same op in PyTorch and the ratio ours 
 margin loss, cross-entropy for ``cnn`` —, backward, AdamW with lr 1e-3 and weight decay 1e-2) at batch
 16 for each variant and image size, samples/s, and the memory a step adds: peak RSS of a fresh
 subprocess after two steps minus its RSS before the first (``python -m lcn_np.bench rss …``, measured
-the same way for both; ``tracemalloc`` cannot see PyTorch's allocator).
+the same way for both; ``tracemalloc`` cannot see PyTorch's allocator). On a GPU it is the device memory
+a step adds instead: CuPy's memory pool for ours, ``torch.cuda.max_memory_allocated`` for PyTorch.
+
+``--device gpu`` times the same tables on CuPy (inputs moved with ``backend.to_device``, the device
+synchronised before and after every timed run, since CuPy returns before its kernels finish), with
+PyTorch on CUDA as the yardstick when it is importable with CUDA; without a GPU it says so in one line and
+exits with status 2. ``--device standin`` runs the tables on the tests' strict CuPy stand-in (no
+yardstick: it checks the GPU code path, its times mean nothing).
 """
 
 import argparse
@@ -24,34 +31,60 @@ import time
 
 import numpy
 
-from . import ops
+from . import backend, ops
+from .backend import array_module, to_device, to_numpy
 
 
-def median_time(fn, repeats=5, warmup=1):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(numpy.median(times))
+def median_time(fn, repeats=5, warmup=1, sync=None):
+    """Median seconds of ``fn()``; ``sync()`` (waiting for a GPU) runs before and after every timed call."""
+    return interleaved_medians([fn], repeats, warmup, [sync])[0]
 
 
-def interleaved_medians(fns, repeats=5, warmup=1):
+def interleaved_medians(fns, repeats=5, warmup=1, syncs=None):
     """Median time of each function, timed in turn — fns[0], fns[1], fns[0], fns[1] … — so that a load
-    that comes and goes on a shared machine falls on all of them alike. ``None`` entries give nan."""
-    live = [f for f in fns if f is not None]
-    for f in live:
+    that comes and goes on a shared machine falls on all of them alike. ``None`` entries give nan.
+    ``syncs[i]()`` (waiting for fns[i]'s GPU; None: nothing to wait for) runs before and after each timed call."""
+    syncs = [s or (lambda: None) for s in (syncs or [None] * len(fns))]
+    live = [(f, s) for f, s in zip(fns, syncs) if f is not None]
+    for f, _ in live:
         for _ in range(warmup):
             f()
-    times = {id(f): [] for f in live}
+    times = {id(f): [] for f, _ in live}
     for _ in range(repeats):
-        for f in live:
+        for f, sync in live:
+            sync()
             t = time.perf_counter()
             f()
+            sync()
             times[id(f)].append(time.perf_counter() - t)
     return [float(numpy.median(times[id(f)])) if f is not None else float("nan") for f in fns]
+
+
+def device_sync():
+    """The synchronisation of the current device (a no-op on the CPU)."""
+    xp = backend.device_module()
+    return lambda: backend.synchronize(xp)
+
+
+def import_torch(n_threads):
+    """(torch, its device name) for the yardstick on the current device, or (None, reason)."""
+    device = backend.get_device()
+    if device == "standin":
+        return None, "no yardstick on the stand-in"
+    try:
+        import torch
+    except ImportError:
+        return None, "PyTorch not importable: no comparison"
+    torch.set_num_threads(n_threads)
+    if device == "gpu":
+        if not torch.cuda.is_available():
+            return None, "PyTorch has no CUDA here: no comparison"
+        return torch, "cuda"
+    return torch, "cpu"
+
+
+def torch_sync(torch, where):
+    return torch.cuda.synchronize if where == "cuda" else None
 
 
 def threads():
@@ -61,25 +94,25 @@ def threads():
 def matmul_gflops(n=1024, repeats=5):
     """The machine's float32 n³ matmul rate, NumPy's BLAS on ``threads()`` threads (lcn_np's pool runs
     it on one thread per call; this asks for all of them while it measures)."""
-    a = numpy.random.default_rng(0).standard_normal((n, n)).astype(numpy.float32)
+    a = to_device(numpy.random.default_rng(0).standard_normal((n, n)).astype(numpy.float32))
     try:
         from threadpoolctl import threadpool_limits
         limits = threadpool_limits(threads(), user_api="blas")
     except ImportError:
         limits = contextlib.nullcontext()
     with limits:
-        return 2 * n ** 3 / median_time(lambda: a @ a, repeats) / 1e9
+        return 2 * n ** 3 / median_time(lambda: a @ a, repeats, sync=device_sync()) / 1e9
 
 
-def op_cases(rng):
-    """(name, our fwd+bwd callable, torch builder, FLOPs of fwd+bwd) at the paper's shapes (S = 128, N = 16)."""
-    f32 = lambda *s: rng.standard_normal(s).astype(numpy.float32)   # noqa: E731
-    N = 16
+def op_cases(rng, N=16):
+    """(name, our fwd+bwd callable, torch builder, FLOPs of fwd+bwd) at the paper's shapes (S = 128, N = 16),
+    the inputs on the current device."""
+    f32 = lambda *s: to_device(rng.standard_normal(s).astype(numpy.float32))   # noqa: E731
     x_dw, w_dw = f32(N, 64, 128, 128), f32(64, 1, 3, 3)
     x_pw, w_pw = f32(N, 64, 64, 64), f32(128, 64, 1, 1)
     x_cv, w_cv = f32(N, 64, 32, 32), f32(64, 64, 3, 3)
     x_bn = f32(N, 64, 128, 128)
-    g, b = numpy.ones(64, numpy.float32), numpy.zeros(64, numpy.float32)
+    g, b = to_device(numpy.ones(64, numpy.float32)), to_device(numpy.zeros(64, numpy.float32))
     u_hat = f32(N, 4608, 6, 16) * 0.05
     u, W = f32(N, 4608, 8) * 0.3, f32(4608, 6, 16, 8) * 0.1
     wave = f32(N, 32000) * 0.1
@@ -87,12 +120,12 @@ def op_cases(rng):
     def pair(fwd, bwd, *args, **kw):
         def run():
             out, cache = fwd(*args, **kw)
-            bwd(numpy.ones_like(out), cache)
+            bwd(array_module(out).ones_like(out), cache)
         return run
 
     def bn_run():
-        out, cache = ops.batchnorm2d_forward(x_bn, g, b, numpy.zeros(64, numpy.float32), numpy.ones(64, numpy.float32))
-        ops.batchnorm2d_backward(numpy.ones_like(out), cache)
+        out, cache = ops.batchnorm2d_forward(x_bn, g, b, g * 0, g * 1)
+        ops.batchnorm2d_backward(array_module(out).ones_like(out), cache)
 
     cases = [
         ("depthwise 3×3 (16,64,128,128)", pair(ops.depthwise_conv2d_forward, ops.depthwise_conv2d_backward, x_dw, w_dw, None, 1, 1),
@@ -128,7 +161,7 @@ def torch_squash(s, eps=1e-7):
 
 def torch_routing(u_hat, iterations, agreement, eps=1e-7):
     import torch
-    b = torch.zeros(u_hat.shape[:3], dtype=u_hat.dtype)
+    b = torch.zeros(u_hat.shape[:3], dtype=u_hat.dtype, device=u_hat.device)
     for r in range(iterations):
         c = torch.softmax(b, dim=2)
         v = torch_squash((c[..., None] * u_hat).sum(1))
@@ -142,16 +175,16 @@ def torch_routing(u_hat, iterations, agreement, eps=1e-7):
 
 def torch_spectrogram(x):
     import torch
-    win = torch.zeros(512)
-    win[56:456] = torch.hamming_window(400, periodic=True)
+    win = torch.zeros(512, device=x.device)
+    win[56:456] = torch.hamming_window(400, periodic=True, device=x.device)
     return torch.stft(x, 512, 160, window=win, center=False, return_complex=True).abs() ** 2
 
 
-def torch_run(build, arrays):
-    """A function running the PyTorch twin of an op forward and backward on copies of ``arrays``."""
+def torch_run(build, arrays, where="cpu"):
+    """A function running the PyTorch twin of an op forward and backward on copies of ``arrays`` on ``where``."""
     import torch
     F = torch.nn.functional
-    ts = [torch.from_numpy(a).requires_grad_(True) for a in arrays]
+    ts = [torch.from_numpy(to_numpy(a)).to(where).requires_grad_(True) for a in arrays]
 
     def run():
         out = build(ts, F)
@@ -162,18 +195,15 @@ def torch_run(build, arrays):
 def bench_ops(args):
     n_threads = threads()
     rng = numpy.random.default_rng(0)
-    try:
-        import torch
-        torch.set_num_threads(n_threads)
-    except ImportError:
-        torch = None
+    torch, where = import_torch(n_threads)
     mm = matmul_gflops()
     print(f"lcn_np ops benchmark: forward+backward, float32, median of {args.repeats} interleaved, "
-          f"{n_threads} thread(s)")
-    print(f"machine float32 matmul (1024³): {mm:.1f} GFLOP/s" + ("" if torch else "   (PyTorch not importable: no comparison)"))
+          f"{n_threads} thread(s), device {backend.get_device()}")
+    print(f"machine float32 matmul (1024³): {mm:.1f} GFLOP/s" + ("" if torch else f"   ({where})"))
     print(f"{'op':34s} {'ours ms':>9s} {'GFLOP/s':>8s} {'% matmul':>8s} {'torch ms':>9s} {'ours/torch':>10s}")
-    for name, ours, tbuild, arrays, flops in op_cases(rng):
-        t_ours, t_torch = interleaved_medians([ours, torch_run(tbuild, arrays) if torch else None], args.repeats)
+    for name, ours, tbuild, arrays, flops in op_cases(rng, args.batch):
+        t_ours, t_torch = interleaved_medians([ours, torch_run(tbuild, arrays, where) if torch else None],
+                                              args.repeats, syncs=[device_sync(), torch and torch_sync(torch, where)])
         rate = f"{flops / t_ours / 1e9:8.1f} {100 * flops / t_ours / 1e9 / mm:7.0f}%" if flops else f"{'':>8s} {'':>8s}"
         print(f"{name:34s} {1e3 * t_ours:9.1f} {rate} {1e3 * t_torch:9.1f} {t_ours / t_torch:10.2f}", flush=True)
 
@@ -191,14 +221,21 @@ def torch_network(variant, image_size, n_classes=6):
     def conv(cin, cout):
         return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
 
+    if variant == "cnn":                        # the paper's CNN (lcn_np.model.paper_cnn_frontend)
+        layers, cin, side = [], 3, image_size
+        for width in (64, 128, 256, 512):
+            layers += [*conv(cin, width), nn.MaxPool2d(2)]
+            cin, side = width, side // 2
+        net = nn.Sequential(*layers, nn.Flatten(), nn.Dropout(0.5), nn.Linear(cin * side * side, n_classes))
+        return net, lambda x: net(x)
     if variant in ("lcn", "cn-dsc-pm"):
         front, c_out, grid = torch_mobilenet_frontend(image_size)
     else:
-        block = conv if variant in ("cn", "cnn") else dsc
+        block = conv if variant in ("cn", "cnn-gap") else dsc
         front = nn.Sequential(*block(3, 64), *block(64, 64), nn.MaxPool2d(2), *block(64, 128), *block(128, 128),
                               nn.MaxPool2d(2))
         c_out, grid = 128, image_size // 4
-    if variant == "cnn":
+    if variant == "cnn-gap":
         net = nn.Sequential(front, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.5), nn.Linear(128, n_classes))
         return net, lambda x: net(x)
     from .model import primary_capsule_grid
@@ -213,7 +250,7 @@ def torch_network(variant, image_size, n_classes=6):
         y = primary(front(x))
         N = y.shape[0]
         u = y.reshape(N, 32, 8, n_grid, n_grid).permute(0, 1, 3, 4, 2).reshape(N, -1, 8)
-        u_hat = torch.einsum("ijdk,nik->nijd", W, torch_squash(u))
+        u_hat = torch.einsum("ijdk,nik->nijd", mods.W, torch_squash(u))   # mods.W: follows .to(device)
         v = torch_routing(u_hat, 3, agreement)
         return ((v ** 2).sum(-1) + 1e-7).sqrt()
     mods.W = W
@@ -258,8 +295,8 @@ def our_step(variant, size, batch_size, seed=0):
     rng = numpy.random.default_rng(seed)
     model = build(variant, 6, size, seed=seed)
     opt = Adam(model.parameters, lr=1e-3, weight_decay=1e-2)
-    x = rng.standard_normal((batch_size, 3, size, size)).astype(numpy.float32)
-    y = rng.integers(0, 6, batch_size)
+    x = to_device(rng.standard_normal((batch_size, 3, size, size)).astype(numpy.float32))
+    y = to_device(rng.integers(0, 6, batch_size))
 
     def step():
         loss, cache = model.loss_forward(model.forward(x), y)
@@ -268,15 +305,18 @@ def our_step(variant, size, batch_size, seed=0):
     return step
 
 
-def torch_step(variant, size, batch_size, seed=0):
-    """The same step for the PyTorch twin: forward, the same loss, backward, ``torch.optim.AdamW``."""
+def torch_step(variant, size, batch_size, seed=0, where="cpu"):
+    """The same step for the PyTorch twin on ``where`` ("cpu", "cuda"): forward, the same loss, backward,
+    ``torch.optim.AdamW``."""
     import torch
+    from .model import CLASSIFIERS
     rng = numpy.random.default_rng(seed)
     net, forward = torch_network(variant, size)
+    net.to(where)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-2)
-    x = torch.from_numpy(rng.standard_normal((batch_size, 3, size, size)).astype(numpy.float32))
-    y = torch.from_numpy(rng.integers(0, 6, batch_size))
-    loss_fn = torch.nn.functional.cross_entropy if variant == "cnn" else torch_margin_loss
+    x = torch.from_numpy(rng.standard_normal((batch_size, 3, size, size)).astype(numpy.float32)).to(where)
+    y = torch.from_numpy(rng.integers(0, 6, batch_size)).to(where)
+    loss_fn = torch.nn.functional.cross_entropy if variant in CLASSIFIERS else torch_margin_loss
 
     def step():
         loss = loss_fn(forward(x), y)
@@ -296,23 +336,49 @@ def _status_mib(field):
     raise OSError(f"{field} not in /proc/self/status")
 
 
+def memory_meter(torch=None, where="cpu"):
+    """(now, peak) → MiB, for the memory a step adds. On the CPU (and the stand-in): the process's RSS and
+    its high-water mark; on a GPU the device memory: CuPy's memory pool for ours (emptied first, so that
+    what it holds after the steps is their peak), PyTorch's CUDA allocator for the twin."""
+    if torch is not None and where == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        return (lambda: torch.cuda.memory_allocated() / 2 ** 20,
+                lambda: torch.cuda.max_memory_allocated() / 2 ** 20)
+    xp = backend.device_module()
+    if torch is None and xp.__name__ == "cupy":
+        pool = xp.get_default_memory_pool()
+        backend.synchronize(xp)
+        pool.free_all_blocks()
+        return lambda: pool.used_bytes() / 2 ** 20, lambda: pool.total_bytes() / 2 ** 20
+    return lambda: _status_mib("VmRSS"), lambda: _status_mib("VmHWM")
+
+
 def bench_rss(args):
-    """Run in a fresh process: memory a step adds = peak RSS after two steps − RSS before the first."""
+    """Run in a fresh process: memory a step adds = peak after two steps − memory before the first."""
     if args.side == "torch":
-        import torch
-        torch.set_num_threads(threads())
-    step = (torch_step if args.side == "torch" else our_step)(args.variant, args.size, args.batch_size)
-    before = _status_mib("VmRSS")
+        torch, where = import_torch(threads())
+        if torch is None:
+            print(f"error: {where}", file=sys.stderr)
+            return 2
+        step = torch_step(args.variant, args.size, args.batch_size, where=where)
+    else:
+        torch, where = None, "cpu"
+        step = our_step(args.variant, args.size, args.batch_size)
+    now, peak = memory_meter(torch, where)
+    before = now()
     step()
     step()
-    print(f"{_status_mib('VmHWM') - before:.1f}")
+    print(f"{peak() - before:.1f}")
+    return 0
 
 
 def step_memory(side, variant, size, batch_size):
-    """MiB a training step adds, from :func:`bench_rss` in a subprocess (nan where it cannot run)."""
+    """MiB a training step adds, from :func:`bench_rss` in a subprocess on the current device (nan where
+    it cannot run)."""
     if not os.path.exists("/proc/self/status"):
         return float("nan")
-    cmd = [sys.executable, "-m", "lcn_np.bench", "rss", side, variant, str(size), "--batch-size", str(batch_size)]
+    cmd = [sys.executable, "-m", "lcn_np.bench", "rss", side, variant, str(size), "--batch-size", str(batch_size),
+           "--device", backend.get_device()]
     done = subprocess.run(cmd, capture_output=True, text=True)
     try:
         return float(done.stdout.strip().splitlines()[-1])
@@ -321,21 +387,19 @@ def step_memory(side, variant, size, batch_size):
 
 
 def bench_train(args):
-    try:
-        import torch
-        torch.set_num_threads(threads())
-    except ImportError:
-        torch = None
+    torch, where = import_torch(threads())
+    what = "device memory" if backend.get_device() == "gpu" else "peak RSS"
     print(f"lcn_np training-step benchmark: batch {args.batch_size}, float32, median of {args.repeats} interleaved, "
-          f"{threads()} thread(s); MiB = peak RSS a step adds (subprocess)")
+          f"{threads()} thread(s), device {backend.get_device()}; MiB = {what} a step adds (subprocess)"
+          + ("" if torch else f"   ({where})"))
     print(f"{'variant':10s} {'size':>5s} {'ms/step':>9s} {'samples/s':>10s} {'torch ms':>9s} {'ours/torch':>10s} "
           f"{'MiB':>7s} {'torch MiB':>9s}")
     for size in args.sizes:
         for variant in args.variants:
             twin = torch is not None
-            t, t_torch = interleaved_medians([our_step(variant, size, args.batch_size),
-                                              torch_step(variant, size, args.batch_size) if twin else None],
-                                             args.repeats)
+            theirs = torch_step(variant, size, args.batch_size, where=where) if twin else None
+            t, t_torch = interleaved_medians([our_step(variant, size, args.batch_size), theirs], args.repeats,
+                                             syncs=[device_sync(), twin and torch_sync(torch, where)])
             mem = step_memory("ours", variant, size, args.batch_size) if args.memory else float("nan")
             mem_t = (step_memory("torch", variant, size, args.batch_size) if args.memory and twin
                      else float("nan"))
@@ -348,6 +412,7 @@ def main(argv=None):
     sub = p.add_subparsers(dest="what", required=True)
     o = sub.add_parser("ops", help="per-op forward+backward times at the paper's shapes")
     o.add_argument("--repeats", type=int, default=5)
+    o.add_argument("--batch", type=int, default=16, help=argparse.SUPPRESS)      # tests: small inputs
     t = sub.add_parser("train", help="training-step times per variant and image size")
     t.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
     t.add_argument("--variants", nargs="+", default=["cnn", "cn", "cn-dsc", "cn-dsc-dr", "lcn"])
@@ -359,9 +424,17 @@ def main(argv=None):
     r.add_argument("variant")
     r.add_argument("size", type=int)
     r.add_argument("--batch-size", type=int, default=16)
+    for command in (o, t, r):
+        command.add_argument("--device", default="cpu", choices=["cpu", "gpu", "standin"],
+                             help="cpu (NumPy), gpu (CuPy); standin: the tests' strict CuPy stand-in")
     args = p.parse_args(argv)
-    {"ops": bench_ops, "train": bench_train, "rss": bench_rss}[args.what](args)
+    try:
+        backend.set_device(args.device)
+    except backend.DeviceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return {"ops": bench_ops, "train": bench_train, "rss": bench_rss}[args.what](args) or 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

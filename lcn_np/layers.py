@@ -86,7 +86,7 @@ class Layer:
             raise ValueError(f"{source} does not fit this model: missing {missing[:5]}"
                              f"{'…' if len(missing) > 5 else ''}, unexpected {extra[:5]}{'…' if len(extra) > 5 else ''}")
         for key, (store, k) in slots.items():
-            value = numpy.asarray(state[key])
+            value = to_numpy(state[key])            # a state may come from the device too
             if value.shape != tuple(store[k].shape):
                 raise ValueError(f"{source}: {key}: expected shape {tuple(store[k].shape)}, found {value.shape}")
             if not numpy.isfinite(value).all():
@@ -277,6 +277,20 @@ class GlobalAvgPool(Layer):
 
     def output_shape(self, in_shape):
         return tuple(in_shape[:2])
+
+
+class Flatten(Layer):
+    """(N, C, H, W) → (N, C·H·W), and the gradient back: a reshape both ways, no arithmetic."""
+
+    def forward(self, x):
+        self.cache = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        return dout.reshape(self.cache)
+
+    def output_shape(self, in_shape):
+        return (in_shape[0], int(numpy.prod(in_shape[1:])))
 
 
 class Dropout(Layer):

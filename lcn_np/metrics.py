@@ -10,11 +10,13 @@
 
 import numpy
 
+from .backend import to_numpy
+
 
 def confusion_matrix(y_true, y_pred, n_classes):
     """C[i, j] = number of utterances of class i predicted as class j."""
     C = numpy.zeros((n_classes, n_classes), dtype=numpy.int64)
-    numpy.add.at(C, (numpy.asarray(y_true), numpy.asarray(y_pred)), 1)
+    numpy.add.at(C, (to_numpy(y_true), to_numpy(y_pred)), 1)       # labels may come from the device
     return C
 
 
@@ -42,4 +44,24 @@ def confusion_text(classes, confusion):
     lines = [f"{corner:>{w + 8}s}" + "".join(f"{c[:w - 1]:>{w}s}" for c in classes)]
     for c, row in zip(classes, confusion):
         lines.append(f"{c:>{w + 8}s}" + "".join(f"{v:{w}d}" for v in row))
+    return "\n".join(lines)
+
+
+def mean_std_table(classes, named_results, label="ours"):
+    """Table 3 layout for several runs (seeds, folds or held-out speakers): one row each, then mean ± std.
+
+    ``named_results``: [(row name, result dict with recall, ua, wa, train_seconds)]."""
+    w = max([16, len(label) + 1] + [len(str(name)) + 1 for name, _ in named_results])
+    head = f"{label:{w}s}" + "".join(f"{c:>15s}" for c in classes) + f"{'average':>15s}{'WA':>15s}{'time':>10s}"
+    lines = [head]
+    for name, r in named_results:
+        lines.append(f"{name:{w}s}" + "".join(f"{100 * v:14.2f}%" for v in r["recall"])
+                     + f"{100 * r['ua']:14.2f}%{100 * r['wa']:14.2f}%{r['train_seconds'] / 60:7.1f} min")
+    recall = numpy.array([r["recall"] for _, r in named_results]) * 100
+    ua = numpy.array([r["ua"] for _, r in named_results]) * 100
+    wa = numpy.array([r["wa"] for _, r in named_results]) * 100
+    cell = lambda m, s: f"{m:6.2f} ± {s:5.2f}"                      # noqa: E731
+    lines.append(f"{'mean ± std':{w}s}" + "".join(f"{cell(m, s):>15s}" for m, s in zip(recall.mean(0), recall.std(0)))
+                 + f"{cell(ua.mean(), ua.std()):>15s}{cell(wa.mean(), wa.std()):>15s}"
+                 + f"{numpy.mean([r['train_seconds'] for _, r in named_results]) / 60:7.1f} min")
     return "\n".join(lines)

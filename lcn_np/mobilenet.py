@@ -41,9 +41,13 @@ def default_blocks(image_size, target_grid=16):
 
 
 def mobilenet_frontend(image_size, n_blocks=None, alpha=0.25, rng=None, dtype="float32"):
-    """Returns (Sequential named like the Keras layers, output channels, output map size)."""
+    """Returns (Sequential named like the Keras layers, output channels, output map size).
+
+    ``image_size``: an int S (S×S input) or (rows, columns); the map size comes back in the same form.
+    The default depth is chosen on the rows (the frequency axis)."""
+    from .model import image_shape, map_size
     rng = rng or numpy.random.default_rng(0)
-    K = default_blocks(image_size) if n_blocks is None else int(n_blocks)
+    K = default_blocks(image_shape(image_size)[0]) if n_blocks is None else int(n_blocks)
     if not 1 <= K <= len(BLOCKS):
         raise ValueError(f"n_blocks must be between 1 and {len(BLOCKS)}, got {n_blocks}")
     width = lambda c: int(c * alpha)                         # noqa: E731
@@ -59,4 +63,4 @@ def mobilenet_frontend(image_size, n_blocks=None, alpha=0.25, rng=None, dtype="f
                    (f"conv_pw_{k}_bn", BatchNorm2d(cout, eps=1e-3, dtype=dtype)), (f"conv_pw_{k}_relu", ReLU6())]
         c = cout
     frontend = Sequential(layers)
-    return frontend, c, frontend.output_shape((1, 3, image_size, image_size))[2]
+    return frontend, c, map_size(frontend, image_size)

@@ -4,7 +4,8 @@
 
 | variant     | front end                                  | primary capsules | routing | loss   |
 |-------------|--------------------------------------------|------------------|---------|--------|
-| `cnn`       | 4 × (conv 3×3 + BN + ReLU), 2 max-pools    | — (avg-pool, dropout, linear) | — | cross-entropy |
+| `cnn`       | the paper's CNN: conv 3×3 with 64, 128, 256, 512 channels (+ BN + ReLU), each followed by a 2×2 max-pool | — (dropout, fully connected) | — | cross-entropy |
+| `cnn-gap`   | the `cn` front end                          | — (global average pool, dropout, linear) | — | cross-entropy |
 | `cn`        | 4 × (conv 3×3 + BN + ReLU), 2 max-pools    | conv 9×9 / 2     | dot     | margin |
 | `cn-dsc`    | Table 1: 4 DSC blocks, 2 max-pools         | DSC 9×9 / 2      | dot     | margin |
 | `cn-dsc-dr` | Table 1                                    | DSC 9×9 / 2      | cosine  | margin |
@@ -22,17 +23,21 @@ Choices the paper leaves open, and ours:
   64 → 16×16 → 4×4 → 512 capsules, 80 → 1 152, 128 → 32×32 → 12×12 → 4 608. When the map is smaller
   than 9, the kernel shrinks to the map size.
 - Emotion capsules: n_classes × 16-D, 3 routing iterations (the paper's best).
-- The CNN baseline shares the `cn` front end and ends in global average pooling, dropout 0.5 and a
-  linear layer, trained with softmax cross-entropy.
+- The paper's CNN baseline (`cnn`): four 3×3 convolutions with 64, 128, 256 and 512 channels, each
+  followed by 2×2 max-pooling, then a fully connected layer; we add BatchNorm + ReLU after each
+  convolution (as everywhere here) and dropout 0.5 before the fully connected layer, and train it with
+  softmax cross-entropy. `cnn-gap`, the `cn` front end with global average pooling and a linear layer, is
+  kept as an ablation: the same features as the capsule variants, without capsules.
 """
 
 import numpy
 
 from . import ops
-from .layers import (CapsuleLayer, CapsuleLength, Dropout, GlobalAvgPool, Linear, MaxPool2d,
+from .layers import (CapsuleLayer, CapsuleLength, Dropout, Flatten, GlobalAvgPool, Linear, MaxPool2d,
                      PrimaryCapsules, Sequential, conv_block, dsc_block)
 
-VARIANTS = ("cnn", "cn", "cn-dsc", "cn-dsc-dr", "cn-dsc-pm", "lcn")
+VARIANTS = ("cnn", "cn", "cn-dsc", "cn-dsc-dr", "cn-dsc-pm", "lcn", "cnn-gap")
+CLASSIFIERS = ("cnn", "cnn-gap")          # no capsules: logits and softmax cross-entropy
 PRETRAINED_VARIANTS = ("cn-dsc-pm", "lcn")
 
 
@@ -40,11 +45,25 @@ LOSSES = {"margin": (ops.margin_loss_forward, ops.margin_loss_backward),
           "cross_entropy": (ops.softmax_cross_entropy_forward, ops.softmax_cross_entropy_backward)}
 
 
+def image_shape(image_size):
+    """(rows, columns) from an int S (an S×S image) or a pair, e.g. (64, 128): 64 mel bands × 128 frames."""
+    if isinstance(image_size, (int, numpy.integer)):
+        return int(image_size), int(image_size)
+    rows, cols = image_size
+    return int(rows), int(cols)
+
+
+def map_size(frontend, image_size):
+    """The front end's output map for an input of ``image_size``: an int for a square input, else (h, w)."""
+    h, w = frontend.output_shape((1, 3) + image_shape(image_size))[2:]
+    return h if isinstance(image_size, (int, numpy.integer)) else (h, w)
+
+
 def table1_frontend(separable, image_size=64, channels=(64, 128), rng=None, dtype="float32"):
-    """The paper's Table 1 front end (or its standard-convolution twin for `cn`/`cnn`).
+    """The paper's Table 1 front end (or its standard-convolution twin for `cn`/`cnn-gap`).
 
     Returns (Sequential, output channels, output map size) — the same kind of answer as
-    :func:`lcn_np.mobilenet.mobilenet_frontend`. The two max-pools divide the image side by 4.
+    :func:`lcn_np.mobilenet.mobilenet_frontend`. The two max-pools divide each side by 4.
     """
     block = dsc_block if separable else conv_block
     c1, c2 = channels
@@ -54,25 +73,39 @@ def table1_frontend(separable, image_size=64, channels=(64, 128), rng=None, dtyp
         ("block3", block(c1, c2, rng=rng, dtype=dtype)), ("block4", block(c2, c2, rng=rng, dtype=dtype)),
         ("pool2", MaxPool2d(2, 2)),
     ])
-    return frontend, c2, frontend.output_shape((1, 3, image_size, image_size))[2]
+    return frontend, c2, map_size(frontend, image_size)
+
+
+def paper_cnn_frontend(image_size=64, widths=(64, 128, 256, 512), rng=None, dtype="float32"):
+    """The paper's CNN: conv 3×3 (+ BN + ReLU) then 2×2 max-pool, for each width. Returns the same kind of
+    answer as :func:`table1_frontend`; each pool halves the sides, so 64 → 4."""
+    layers, cin = [], 3
+    for k, width in enumerate(widths, start=1):
+        layers += [(f"block{k}", conv_block(cin, width, rng=rng, dtype=dtype)), (f"pool{k}", MaxPool2d(2, 2))]
+        cin = width
+    frontend = Sequential(layers)
+    return frontend, cin, map_size(frontend, image_size)
 
 
 def primary_capsule_grid(grid, kernel=9, stride=2):
-    """(kernel, capsule grid side) of the primary capsules on a grid×grid map: a 9×9 stride-2 convolution,
-    its kernel shrunk to the map when the map is smaller than 9. The one place this choice is made."""
-    kernel = min(kernel, grid)
-    return kernel, ops.output_size(grid, grid, kernel, kernel, stride)[0]
+    """(kernel, capsule grid) of the primary capsules on a map of ``grid`` (an int side, or (h, w)): a 9×9
+    stride-2 convolution, its kernel shrunk to the map when the map is smaller than 9. The capsule grid is
+    an int for an int map, else (h, w). The one place this choice is made."""
+    h, w = image_shape(grid)
+    kernel = min(kernel, h, w)
+    out = ops.output_size(h, w, kernel, kernel, stride)
+    return kernel, (out[0] if isinstance(grid, (int, numpy.integer)) else out)
 
 
 class Model:
     """A front end, then either capsules (primary → emotion capsules → lengths) or a CNN classifier.
 
-    forward(x: (N, 3, S, S)) → (N, n_classes): capsule lengths (or logits for `cnn`).
+    forward(x: (N, 3, S, S)) → (N, n_classes): capsule lengths (or logits for `cnn`, `cnn-gap`).
     """
 
     def __init__(self, variant, frontend, head, config):
         self.variant, self.config = variant, config
-        self.loss = "cross_entropy" if variant == "cnn" else "margin"
+        self.loss = "cross_entropy" if variant in CLASSIFIERS else "margin"
         self.loss_forward, self.loss_backward = LOSSES[self.loss]
         self.body = Sequential([("frontend", frontend)] + head)
 
@@ -130,8 +163,8 @@ class Model:
 
         Shapes come from each layer's ``output_shape``: nothing runs, so nothing (BatchNorm's running
         statistics, the last caches) changes."""
-        size = self.config["image_size"]
-        shape = (1, 3, size, size)
+        height, width = image_shape(self.config["image_size"])
+        shape = (1, 3, height, width)
         rows, total_p, total_f = [], 0, 0.0
         for name, layer in self.body.layers:
             units = list(layer.named(name + ".")) if isinstance(layer, Sequential) else [(name, layer)]
@@ -141,7 +174,7 @@ class Model:
                 f = unit.flops(shape) if hasattr(unit, "flops") else 0
                 rows.append((unit_name, repr(unit), tuple(out[1:]), p, f / 1e6))
                 total_p, total_f, shape = total_p + p, total_f + f, out
-        lines = [f"{self.variant}: input (3, {size}, {size})",
+        lines = [f"{self.variant}: input (3, {height}, {width})",
                  f"{'layer':30s} {'what':52s} {'output':>18s} {'params':>10s} {'MFLOPs':>9s}"]
         lines += [f"{n:30s} {w[:52]:52s} {str(s):>18s} {p:10,d} {f:9.2f}" for n, w, s, p, f in rows]
         lines.append(f"{'total':30s} {'':52s} {'':>18s} {total_p:10,d} {total_f / 1e6:9.2f}")
@@ -153,8 +186,10 @@ def build(variant, n_classes=6, image_size=64, seed=0, pretrained=None, dtype="f
     """Build one of :data:`VARIANTS`; every random number comes from ``seed``."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    if image_size < 8:
+    if min(image_shape(image_size)) < 8:
         raise ValueError(f"image_size must be at least 8, got {image_size}")
+    if not isinstance(image_size, (int, numpy.integer)):
+        image_size = list(image_shape(image_size))             # JSON-friendly in checkpoints
     rng = numpy.random.default_rng(seed)
     config = dict(variant=variant, n_classes=n_classes, image_size=image_size, seed=seed, dtype=dtype,
                   channels=list(channels), n_types=n_types, caps_dim=caps_dim, out_dim=out_dim,
@@ -167,17 +202,22 @@ def build(variant, n_classes=6, image_size=64, seed=0, pretrained=None, dtype="f
         if pretrained:
             from .weights import load_pretrained_frontend
             load_pretrained_frontend(frontend, pretrained)
+    elif pretrained:
+        raise ValueError(f"--pretrained needs a variant with the MobileNet front end "
+                         f"({', '.join(PRETRAINED_VARIANTS)}), not {variant!r}")
+    elif variant == "cnn":
+        frontend, c_out, grid = paper_cnn_frontend(image_size, rng=rng, dtype=dtype)
+        head = [("flatten", Flatten()), ("dropout", Dropout(dropout, rng=numpy.random.default_rng(seed + 1))),
+                ("classifier", Linear(c_out * int(numpy.prod(image_shape(grid))), n_classes, rng=rng, dtype=dtype))]
+        return Model(variant, frontend, head, config)
     else:
-        if pretrained:
-            raise ValueError(f"--pretrained needs a variant with the MobileNet front end "
-                             f"({', '.join(PRETRAINED_VARIANTS)}), not {variant!r}")
-        frontend, c_out, grid = table1_frontend(variant not in ("cn", "cnn"), image_size, channels, rng, dtype)
-    if variant == "cnn":
+        frontend, c_out, grid = table1_frontend(variant not in ("cn", "cnn-gap"), image_size, channels, rng, dtype)
+    if variant == "cnn-gap":
         head = [("pool", GlobalAvgPool()), ("dropout", Dropout(dropout, rng=numpy.random.default_rng(seed + 1))),
                 ("classifier", Linear(c_out, n_classes, rng=rng, dtype=dtype))]
         return Model(variant, frontend, head, config)
     kernel, n_grid = primary_capsule_grid(grid)
-    n_primary = n_types * n_grid * n_grid
+    n_primary = n_types * int(numpy.prod(image_shape(n_grid)))
     agreement = "cosine" if variant in ("cn-dsc-dr", "lcn") else "dot"
     head = [("primary", PrimaryCapsules(c_out, n_types, caps_dim, kernel, 2, separable=variant != "cn",
                                         rng=rng, dtype=dtype)),

@@ -16,8 +16,9 @@ Three promises:
   on the number of threads; a chunk's work does not depend on which thread runs it; partial results
   are returned — and summed by :func:`sum_in_order` — in chunk order. One thread, two or eight: the
   same bits (a test checks it).
-- **A no-op on the GPU.** For any array module other than NumPy (CuPy launches its own parallel
-  kernels), ``part(0, N)`` runs once in the calling thread.
+- **A no-op on the GPU.** For CuPy (which launches its own parallel kernels), ``part(0, N)`` runs
+  once in the calling thread. The tests' CuPy stand-in is NumPy underneath and takes NumPy's chunks,
+  so that it reproduces NumPy's bits (tests/test_device.py compares them exactly).
 - **No nesting.** A ``part`` that itself calls :func:`for_chunks` runs its chunks in its own thread.
 
 Threads: ``$LCN_THREADS``, else ``$OMP_NUM_THREADS``, else the number of CPUs; :func:`set_threads`
@@ -108,10 +109,11 @@ def _run(part, lo, hi):
 def for_chunks(n, part, xp=numpy):
     """Run ``part(lo, hi)`` for every chunk of range(n); return the results in chunk order.
 
-    ``xp`` is the array module of the op's arrays: anything but NumPy gets one call, ``part(0, n)``.
+    ``xp`` is the array module of the op's arrays: CuPy gets one call, ``part(0, n)``; NumPy and the
+    stand-in (NumPy underneath: the same chunks, the same bits) get the chunks.
     The parts must write to disjoint slices (or return what they computed) — they may run at once.
     """
-    if xp is not numpy:
+    if getattr(xp, "__name__", "").split(".")[0] == "cupy":
         return [part(0, n)]
     pieces = chunks(n)
     n_threads = min(threads(), len(pieces))

@@ -8,10 +8,12 @@ done; the exit status is 1 if any file failed.
 import argparse
 import sys
 
+import numpy
+
 from . import backend
 from .checkpoint import CheckpointError, load_checkpoint
 from .data.audio import AudioError, load_audio
-from .data.features import FeatureConfig, spectrogram_image
+from .data.features import FeatureConfig, spectrogram_image, utterance_windows
 from .model import build
 
 
@@ -28,12 +30,34 @@ def load_model(path):
     return model, meta["classes"], FeatureConfig.from_dict(meta["features"])
 
 
+def utterance_scores(model, images, config, batch_size=64):
+    """Class scores (N, K) of each utterance: the model's output for its image, or with ``time="windows"``
+    the mean over all of its windows. The model is run in eval mode, as it is left."""
+    xp = backend.device_module()
+    if config.time == "windows":
+        X, owner = utterance_windows(images, config.window_frames, config.silence())
+    else:
+        X, owner = images, None
+    was_training = model.training
+    model.eval()
+    out = numpy.concatenate([backend.to_numpy(model.forward(xp.asarray(X[i:i + batch_size])))
+                             for i in range(0, len(X), batch_size)])
+    if was_training:
+        model.train()
+    if owner is None:
+        return out
+    counts = numpy.bincount(owner, minlength=len(images))
+    sums = numpy.zeros((len(images), out.shape[1]))
+    numpy.add.at(sums, owner, out)
+    return sums / counts[:, None]
+
+
 def predict_file(model, classes, config, path):
-    """(predicted class, {class: score}) for one audio file."""
+    """(predicted class, {class: score}, audio info) for one audio file, preprocessed exactly as in training."""
     info = {}
     wave = load_audio(path, config.sample_rate, info)
-    x = backend.device_module().asarray(spectrogram_image(wave, config)[None])
-    scores = backend.to_numpy(model.forward(x))[0]
+    image = spectrogram_image(wave, config)
+    scores = utterance_scores(model, [image] if config.time == "windows" else image[None], config)[0]
     return classes[int(scores.argmax())], dict(zip(classes, map(float, scores))), info
 
 

@@ -1,15 +1,23 @@
 """``python -m lcn_np.train``: train a variant on a corpus and print the paper's Table 3 row.
 
 With no ``--data`` it trains on the built-in *synthetic* corpus (:mod:`lcn_np.data.synthetic`). With
-``--data DIR`` it reads CASIA, EmoDB, RAVDESS or a folder per class. The default recipe:
+``--data DIR`` it reads CASIA, EmoDB, RAVDESS or a folder per class. Always:
 
-    AdamW (decoupled weight decay 1e-2), one-cycle learning rate up to 2e-3, batch 16,
-    random time shifts + SpecAugment masks, margin loss (cross-entropy for `cnn`).
+    AdamW (decoupled weight decay 1e-2), one-cycle learning rate up to 2e-3, batch 16, SpecAugment masks,
+    margin loss (cross-entropy for `cnn` and `cnn-gap`); 10 % of the training part for validation.
 
-Outputs in ``--out DIR``: ``best.npz`` and ``last.npz`` (checkpoints with class names and feature
-settings inside), ``split.json`` (the file lists), ``metrics.json`` (per-emotion recall, UA, WA,
-confusion matrix, history, training time). Ctrl-C saves ``last.npz`` and prints the command that
-resumes; ``--resume`` continues bit-for-bit where it stopped (on the CPU).
+What is not given on the command line comes from a recipe (``RECIPES``):
+- synthetic corpus: 32×32 images of linear-frequency spectrograms, the whole utterance resized, three
+  copies as channels, random time shifts, 25 epochs — the first pipeline, and quick;
+- real speech (``--data``): 64 log-mel bands at the native 10 ms hop, static/Δ/ΔΔ channels, random
+  windows of 128 frames in training and the mean over all windows of an utterance at test; 40 epochs
+  (60 and 5 MobileNet blocks for `lcn`, `cn-dsc-pm`).
+
+Outputs in ``--out DIR``: ``best.npz`` (the epoch with the best validation UA) and ``last.npz``
+(checkpoints with class names and feature settings inside), ``split.json`` (the file lists),
+``metrics.json`` (test figures of best.npz and of the last epoch, history, provenance). Ctrl-C saves
+``last.npz`` and prints the command that resumes; ``--resume`` continues bit-for-bit where it stopped
+(on the CPU).
 """
 
 import argparse
@@ -26,13 +34,27 @@ from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .data.audio import AudioError
 from .data.augment import augment
 from .data.corpora import load_corpus
-from .data.features import FeatureConfig, default_cache_dir, features_for_items, spectrogram_image
-from .data.splits import leakage_report, speaker_split, stratified_kfold, stratified_split, write_split
+from .data.features import FeatureConfig, default_cache_dir, features_for_items, random_windows, spectrogram_image
+from .data.splits import (carve_validation, leakage_report, loso_splits, speaker_split, stratified_kfold,
+                          stratified_split, write_split)
 from .layers import Dropout
-from .metrics import confusion_text, scores, table3_row
+from .metrics import confusion_text, mean_std_table, scores, table3_row
 from .model import VARIANTS, build
 from .optim import clip_grad_norm, lr_at, make_optimizer
+from .predict import utterance_scores
 from .progress import Progress
+
+
+# The defaults, for the settings not given on the command line. The synthetic corpus keeps the first
+# pipeline (fast: the default run ends in about two minutes); real speech gets the recipe chosen on
+# CASIA's validation splits (walkthrough chapter 11, "Finding the recipe").
+RECIPES = {
+    "synthetic": {"image_size": 32, "epochs": 25, "frequency": "linear", "channels_from": "copies",
+                  "time": "resize"},
+    "real": {"image_size": 64, "frequency": "mel", "channels_from": "deltas", "time": "windows",
+             "epochs": lambda args: 60 if args.variant in ("lcn", "cn-dsc-pm") else 40,
+             "n_blocks": lambda args: 5 if args.variant in ("lcn", "cn-dsc-pm") else None},
+}
 
 
 def parse_args(argv=None):
@@ -40,16 +62,37 @@ def parse_args(argv=None):
     p.add_argument("--data", help="corpus folder (default: the built-in synthetic corpus)")
     p.add_argument("--dataset", default="auto", choices=["auto", "casia", "emodb", "ravdess", "folder"])
     p.add_argument("--variant", default="cn-dsc-dr", choices=VARIANTS)
-    p.add_argument("--image-size", type=int, help="S of the S×S input (default 32 on the synthetic corpus, 64 otherwise)")
-    p.add_argument("--epochs", type=int, help="default 25 on the synthetic corpus, 30 otherwise")
+    p.add_argument("--image-size", type=int, help="S of the S×S input, or the rows (frequency) with --time windows "
+                                                  "(default 32 on the synthetic corpus, 64 otherwise)")
+    p.add_argument("--frequency", choices=["linear", "mel"],
+                   help="linear STFT bins resampled to S rows, or S log-mel bands")
+    p.add_argument("--channels-from", choices=["copies", "deltas"],
+                   help="the 3 image channels: copies of the spectrogram, or static, delta, delta-delta")
+    p.add_argument("--time", choices=["resize", "windows"],
+                   help="resize the whole utterance to S columns, or keep the 10 ms frames: random windows of "
+                        "--window-frames in training, the mean over all windows of an utterance at test")
+    p.add_argument("--window-frames", type=int, default=128, help="columns of a window with --time windows")
+    p.add_argument("--normalize", default="utterance", choices=["utterance", "level"],
+                   help="map each utterance's own dB range to [-1, 1], or a fixed range (keeps loudness)")
+    p.add_argument("--n-blocks", type=int, default=None,
+                   help="MobileNet blocks in the front end of cn-dsc-pm / lcn (default: chosen by image size)")
+    p.add_argument("--epochs", type=int, help="default: see the recipes at the top of --help")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     p.add_argument("--optimizer", default="adamw", choices=["sgd", "adam", "adamw"])
     p.add_argument("--weight-decay", type=float, default=1e-2)
     p.add_argument("--schedule", default="onecycle", choices=["onecycle", "cosine", "constant"])
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--split", default="random", choices=["random", "speaker"])
+    p.add_argument("--seed", type=int, default=0, help="the split, the initialisation and every random step")
+    p.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
+                   help="run once per seed (OUT/seed<S>/) and report the mean ± std, e.g. --seeds 0 1 2")
+    p.add_argument("--split", default="random", choices=["random", "speaker", "loso"],
+                   help="random: stratified --test-size per class (the paper's protocol); speaker: hold out "
+                        "--test-speakers; loso: leave one speaker out, one run per speaker, mean ± std")
     p.add_argument("--test-size", type=float, default=0.2, help="share of each class held out (stratified)")
+    p.add_argument("--val-size", type=float, default=0.1,
+                   help="share of each class of the training portion kept for validation: best.npz is the "
+                        "epoch with the best validation UA; the test set is scored for the record only "
+                        "(0: no validation, best.npz is the last epoch)")
     p.add_argument("--test-speakers", type=int, default=1, help="speakers held out with --split speaker")
     p.add_argument("--folds", type=int, default=0, help="K-fold cross-validation instead of one split")
     p.add_argument("--device", default=None, choices=["cpu", "gpu"])
@@ -66,11 +109,10 @@ def parse_args(argv=None):
     p.add_argument("--stop-after-steps", type=int, default=0, help=argparse.SUPPRESS)   # tests: simulated Ctrl-C
     args = p.parse_args(argv)
     args.command = resume_command(sys.argv[1:] if argv is None else argv)
-    synthetic = args.data is None
-    if args.image_size is None:
-        args.image_size = 32 if synthetic else 64
-    if args.epochs is None:
-        args.epochs = 25 if synthetic else 30
+    recipe = RECIPES["synthetic" if args.data is None else "real"]
+    for name, value in recipe.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value(args) if callable(value) else value)
     for name in ("image_size", "epochs", "batch_size"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
@@ -80,6 +122,10 @@ def parse_args(argv=None):
         p.error(f"--lr must be positive, got {args.lr}")
     if not 0 < args.test_size < 1:
         p.error(f"--test-size must be between 0 and 1, got {args.test_size}")
+    if not 0 <= args.val_size < 1:
+        p.error(f"--val-size must be at least 0 and below 1, got {args.val_size}")
+    if args.folds and args.split != "random":
+        p.error(f"--folds makes its own splits; it cannot be combined with --split {args.split}")
     return args
 
 
@@ -91,7 +137,8 @@ def load_data(args, config, log):
         log("data: the built-in SYNTHETIC corpus (source-filter voices, 4 speakers, 6 emotions) — "
             "use --data DIR for real speech")
         corpus = make_corpus(per_class=args.synthetic_per_class, seed=args.seed)
-        X = numpy.stack([spectrogram_image(w, config) for w in corpus.waves])
+        X = [spectrogram_image(w, config) for w in corpus.waves]
+        X = X if config.time == "windows" else numpy.stack(X)
         return X, corpus.labels.astype(numpy.int64), corpus.items, list(corpus.classes), "synthetic"
     corpus = load_corpus(args.data, args.dataset)
     log(f"data: {corpus.name} corpus at {args.data}: {len(corpus)} files, classes {', '.join(corpus.classes)}")
@@ -131,15 +178,23 @@ def step_rng(seed, epoch, step):
     return numpy.random.default_rng([seed, epoch, step])
 
 
-def evaluate(model, X, y, batch_size, n_classes):
-    xp = backend.device_module()
-    model.eval()
-    preds = []
-    for i in range(0, len(X), batch_size):
-        out = model.forward(xp.asarray(X[i:i + batch_size]))
-        preds.append(backend.to_numpy(out.argmax(axis=1)))
-    model.train()
-    return scores(y, numpy.concatenate(preds) if preds else numpy.zeros(0, int), n_classes)
+def evaluate(model, X, y, idx, n_classes, config):
+    """WA, UA, recall and confusion of the utterances ``idx``."""
+    if len(idx) == 0:
+        return None
+    images = [X[i] for i in idx] if config.time == "windows" else X[idx]
+    return scores(y[idx], utterance_scores(model, images, config).argmax(axis=1), n_classes)
+
+
+def training_batch(X, batch, rng, args, config):
+    """The augmented images of one step: (N, C, S, S), or one random window per utterance (N, C, S, frames)."""
+    if config.time == "windows":
+        xb = random_windows([X[i] for i in batch], config.window_frames, rng, config.silence())
+    else:
+        xb = X[batch]
+    if not args.augment:
+        return xb
+    return augment(xb, rng, max_shift=0.0 if config.time == "windows" else 0.1, silence=config.silence())
 
 
 class Interrupted(Exception):
@@ -185,7 +240,7 @@ def train_step(model, opt, args, xb, yb, lr, where):
     return float(loss), scores_b
 
 
-def train_epoch(model, opt, args, X, y, train_idx, epoch, meta, steps_per_epoch, budget):
+def train_epoch(model, opt, args, config, X, y, train_idx, epoch, meta, steps_per_epoch, budget):
     """One pass over the training set in a seeded order; returns (mean loss, training accuracy, the
     epoch's progress bar, left open for the evaluation's figures).
 
@@ -199,7 +254,7 @@ def train_epoch(model, opt, args, X, y, train_idx, epoch, meta, steps_per_epoch,
             raise Interrupted
         batch = order[step * args.batch_size:(step + 1) * args.batch_size]
         rng = step_rng(args.seed, epoch, step)
-        xb = augment(X[batch], rng) if args.augment else X[batch]
+        xb = training_batch(X, batch, rng, args, config)
         lr = lr_at(epoch * steps_per_epoch + step, steps_per_epoch * args.epochs, args.lr, args.schedule)
         loss, scores_b = train_step(model, opt, args, xb, y[batch], lr, {"rng": rng, "epoch": epoch, "step": step})
         losses.append(loss)
@@ -211,15 +266,22 @@ def train_epoch(model, opt, args, X, y, train_idx, epoch, meta, steps_per_epoch,
     return (float(numpy.mean(losses)) if losses else None), correct / max(seen, 1), bar
 
 
-def train_one(args, X, y, train_idx, test_idx, classes, config, out, log, fold=None):
-    """Train on train_idx, evaluate on test_idx every epoch; returns the metrics dict."""
+def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=False):
+    """Train on ``split["train"]``; every epoch score the validation and the test set. best.npz is the
+    epoch with the best validation UA (the latest of equals), never chosen on the test set.
+
+    Returns the metrics dict: the test figures of best.npz at the top level, the last epoch's under "final".
+    """
+    train_idx, val_idx, test_idx = split["train"], split["val"], split["test"]
     n_classes = len(classes)
-    model = build(args.variant, n_classes, args.image_size, seed=args.seed, pretrained=args.pretrained)
+    shape = config.input_shape if config.time == "windows" else args.image_size
+    model = build(args.variant, n_classes, shape, seed=args.seed, pretrained=args.pretrained,
+                  **({"n_blocks": args.n_blocks} if args.n_blocks else {}))
     opt = make_optimizer(args.optimizer, model.parameters, args.lr, args.weight_decay)
     steps_per_epoch = -(-len(train_idx) // args.batch_size)
-    meta = new_meta(args, model, classes, config, fold)
+    meta = new_meta(args, model, classes, config, split["name"])
     last, best = out / "last.npz", out / "best.npz"
-    if args.resume and (last.is_file() or fold is None):     # a fold not reached yet starts afresh
+    if args.resume and (last.is_file() or not fresh_if_missing):    # a fold not reached yet starts afresh
         resume_from(last, model, opt, meta, log)
     model.train()
     train_seconds, t0 = meta["train_seconds"], time.perf_counter()
@@ -231,15 +293,18 @@ def train_one(args, X, y, train_idx, test_idx, classes, config, out, log, fold=N
     budget = {"left": args.stop_after_steps or -1}
     try:
         for epoch in range(meta["epoch"], args.epochs):
-            loss, train_acc, bar = train_epoch(model, opt, args, X, y, train_idx, epoch, meta, steps_per_epoch,
-                                               budget)
-            result = evaluate(model, X[test_idx], y[test_idx], 64, n_classes)
+            loss, train_acc, bar = train_epoch(model, opt, args, config, X, y, train_idx, epoch, meta,
+                                               steps_per_epoch, budget)
+            val = evaluate(model, X, y, val_idx, n_classes, config)
+            test = evaluate(model, X, y, test_idx, n_classes, config)
             meta["history"].append({"epoch": epoch + 1, "loss": loss, "train_acc": train_acc,
-                                    "test_ua": result["ua"], "test_wa": result["wa"], "lr": opt.lr})
-            bar.close(loss=loss or 0.0, acc=train_acc, test_UA=result["ua"])
+                                    "val_ua": val and val["ua"], "val_wa": val and val["wa"],
+                                    "test_ua": test["ua"], "test_wa": test["wa"], "lr": opt.lr})
+            bar.close(loss=loss or 0.0, acc=train_acc, **({"val_UA": val["ua"]} if val else {}), test_UA=test["ua"])
             meta["epoch"], meta["step"] = epoch + 1, 0
-            if meta["best"] is None or result["ua"] > meta["best"]["ua"]:
-                meta["best"] = {"epoch": epoch + 1, "ua": result["ua"], "wa": result["wa"]}
+            chosen = val["ua"] if val else 0.0                   # no validation set: the last epoch is best
+            if meta["best"] is None or chosen >= meta["best"]["val_ua"]:
+                meta["best"] = {"epoch": epoch + 1, "val_ua": chosen}
                 save(best)
             save(last)
     except (KeyboardInterrupt, Interrupted):
@@ -247,10 +312,87 @@ def train_one(args, X, y, train_idx, test_idx, classes, config, out, log, fold=N
         log(f"\ninterrupted: saved {last}. Resume with:\n  {args.command}")
         raise KeyboardInterrupt from None
     train_seconds += time.perf_counter() - t0
-    final = evaluate(model, X[test_idx], y[test_idx], 64, n_classes)
-    return {"classes": classes, "recall": final["recall"], "ua": final["ua"], "wa": final["wa"],
-            "confusion": final["confusion"], "train_seconds": train_seconds, "best_epoch": meta["best"],
-            "history": meta["history"], "n_train": int(len(train_idx)), "n_test": int(len(test_idx))}
+    final = evaluate(model, X, y, test_idx, n_classes, config)
+    state, _, _ = load_checkpoint(best)
+    model.load_state_dict(state, str(best))
+    selected = evaluate(model, X, y, test_idx, n_classes, config)
+    return {"classes": classes, "recall": selected["recall"], "ua": selected["ua"], "wa": selected["wa"],
+            "confusion": selected["confusion"], "selected_epoch": meta["best"]["epoch"],
+            "val_ua": meta["best"]["val_ua"] if len(val_idx) else None,
+            "final": {k: final[k] for k in ("ua", "wa", "recall", "confusion")},
+            "train_seconds": train_seconds, "history": meta["history"], "split": split["name"],
+            "n_train": int(len(train_idx)), "n_val": int(len(val_idx)), "n_test": int(len(test_idx))}
+
+
+def make_splits(args, y, items):
+    """[{name, train, val, test}]: the test split(s) of --split / --folds, then a stratified validation
+    share carved from each training portion."""
+    if args.folds:
+        tests = [(f"fold{k + 1}", tr, te) for k, (tr, te) in enumerate(stratified_kfold(y, args.folds, args.seed))]
+    elif args.split == "loso":
+        tests = loso_splits(items)
+    elif args.split == "speaker":
+        tests = [(None, *speaker_split(items, args.test_speakers, args.seed))]
+    else:
+        tests = [(None, *stratified_split(y, args.test_size, args.seed))]
+    splits = []
+    for name, train_idx, test_idx in tests:
+        train_idx, val_idx = carve_validation(y, train_idx, args.val_size, args.seed)
+        splits.append({"name": name, "train": train_idx, "val": val_idx, "test": test_idx})
+    return splits
+
+
+def provenance(args):
+    """Where a figure came from: the command, every argument, the versions, the commit."""
+    import platform
+    import subprocess
+    from . import __version__
+    commit = None
+    try:
+        here = pathlib.Path(__file__).resolve().parent
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
+                                timeout=5).stdout.strip() or None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        if commit and dirty:
+            commit += " (with uncommitted changes)"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"command": args.command.replace(" --resume", ""),
+            "args": {k: v for k, v in vars(args).items() if k not in ("stop_after_steps", "command")},
+            "lcn_np": __version__, "commit": commit, "numpy": numpy.__version__,
+            "python": platform.python_version(), "platform": platform.platform(),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def run_seed(args, X, y, items, classes, name, config, out, log):
+    """One seed: every split of it (one, K folds or one per speaker), summarised."""
+    splits = make_splits(args, y, items)
+    results = []
+    for split in splits:
+        split_out = out / split["name"] if split["name"] else out
+        split_out.mkdir(parents=True, exist_ok=True)
+        write_split(split_out / "split.json", items, split["train"], split["test"], split["val"])
+        for w in leakage_report(items, split["train"], split["test"], "kfold" if args.folds else args.split):
+            log(f"warning: {w}")
+        log(f"{args.variant}, seed {args.seed}: {len(split['train'])} training / {len(split['val'])} validation / "
+            f"{len(split['test'])} test utterances" + (f" ({split['name']})" if split["name"] else ""))
+        results.append(train_one(args, X, y, split, classes, config, split_out, log,
+                                 fresh_if_missing=len(splits) > 1 or bool(args.seeds)))
+    metrics = summarise(results)
+    metrics.update(corpus=name, variant=args.variant, image_size=args.image_size, epochs=args.epochs,
+                   seed=args.seed, split="kfold" if args.folds else args.split, provenance=provenance(args))
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    if len(results) > 1:
+        log("\n" + mean_std_table(classes, [(r["split"], r) for r in results], args.variant))
+    else:
+        log("\n" + table3_row(classes, metrics, metrics["train_seconds"], args.variant))
+    log(f"test figures of best.npz (epoch {metrics['selected_epoch']}, chosen on validation UA"
+        + ("" if args.val_size else "; no validation set: the last epoch") + f"); the last epoch's test UA: "
+        f"{100 * metrics['final']['ua']:.2f} %")
+    log("\nconfusion matrix (test set):\n" + confusion_text(classes, metrics["confusion"]))
+    log(f"\nwrote {out / 'metrics.json'}, best.npz, last.npz, split.json")
+    return metrics
 
 
 def run(args, log=print):
@@ -258,55 +400,56 @@ def run(args, log=print):
         backend.set_device(args.device)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    config = FeatureConfig(image_size=args.image_size)
-    t_data = time.perf_counter()
-    X, y, items, classes, name = load_data(args, config, log)
-    log(f"features: {len(X)} images of {config.channels}×{config.image_size}×{config.image_size} "
-        f"in {time.perf_counter() - t_data:.1f} s")
-    counts = numpy.bincount(y, minlength=len(classes))
-    if counts.min() < 2:
-        raise ValueError(f"class {classes[int(counts.argmin())]!r} has {counts.min()} usable file(s); "
-                         "every class needs at least 2 to be split into training and test")
-    if args.folds:
-        splits = stratified_kfold(y, args.folds, args.seed)
-    elif args.split == "speaker":
-        splits = [speaker_split(items, args.test_speakers, args.seed)]
-    else:
-        splits = [stratified_split(y, args.test_size, args.seed)]
-    results = []
-    for k, (train_idx, test_idx) in enumerate(splits):
-        fold_out = out / f"fold{k + 1}" if args.folds else out
-        fold_out.mkdir(parents=True, exist_ok=True)
-        write_split(fold_out / "split.json", items, train_idx, test_idx)
-        for w in leakage_report(items, train_idx, test_idx, "kfold" if args.folds else args.split):
-            log(f"warning: {w}")
-        log(f"{args.variant}: {len(train_idx)} training / {len(test_idx)} test utterances"
-            + (f" (fold {k + 1}/{len(splits)})" if args.folds else ""))
-        results.append(train_one(args, X, y, train_idx, test_idx, classes, config, fold_out, log,
-                                 fold=k + 1 if args.folds else None))
-    metrics = summarise(results, args, name)
+    config = FeatureConfig(image_size=args.image_size, frequency=args.frequency, channels_from=args.channels_from,
+                           time=args.time, window_frames=args.window_frames, normalize=args.normalize)
+    seeds = args.seeds or [args.seed]
+    data = None
+    per_seed = []
+    for seed in seeds:
+        args.seed = seed
+        if data is None or args.data is None:                # the synthetic corpus is drawn per seed
+            t_data = time.perf_counter()
+            data = load_data(args, config, log)
+            X, y, items, classes, name = data
+            log(f"features: {len(X)} images of {config.channels}×{config.image_size}×"
+                f"{'frames' if config.time == 'windows' else config.image_size} in {time.perf_counter() - t_data:.1f} s"
+                + (f"; the network sees windows of {config.window_frames} frames" if config.time == "windows" else ""))
+            counts = numpy.bincount(y, minlength=len(classes))
+            if counts.min() < 2:
+                raise ValueError(f"class {classes[int(counts.argmin())]!r} has {counts.min()} usable file(s); "
+                                 "every class needs at least 2 to be split into training and test")
+        seed_out = out / f"seed{seed}" if args.seeds else out
+        per_seed.append(run_seed(args, X, y, items, classes, name, config, seed_out, log))
+    if not args.seeds:
+        return per_seed[0]
+    metrics = summarise(per_seed)
+    metrics.update(corpus=name, variant=args.variant, seeds=seeds, provenance=provenance(args))
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    log("\n" + table3_row(classes, metrics, metrics["train_seconds"], args.variant))
-    if args.folds:
-        log(f"{args.folds}-fold UA {100 * metrics['ua']:.2f} ± {100 * metrics['ua_std']:.2f} %")
-    log("\nconfusion matrix (test set):\n" + confusion_text(classes, metrics["confusion"]))
-    log(f"\nwrote {out / 'metrics.json'}, {out / 'best.npz'}, {out / 'last.npz'}")
+    log(f"\n{len(seeds)} seeds, test figures of each seed's best.npz (chosen on validation):\n"
+        + mean_std_table(classes, [(f"seed {s}", m) for s, m in zip(seeds, per_seed)], args.variant))
+    log(f"\nwrote {out / 'metrics.json'}")
     return metrics
 
 
-def summarise(results, args, corpus_name):
-    """One result, or the mean (and std) over folds; confusion matrices are summed."""
+def summarise(results):
+    """One result as it is, or the mean and std over several (folds, speakers or seeds): per-class recall,
+    UA and WA of the selected models and of the last epochs; confusion matrices summed."""
     m = dict(results[0])
-    if len(results) > 1:
-        m["recall"] = numpy.mean([r["recall"] for r in results], axis=0).tolist()
-        m["ua"] = float(numpy.mean([r["ua"] for r in results]))
-        m["wa"] = float(numpy.mean([r["wa"] for r in results]))
-        m["ua_std"] = float(numpy.std([r["ua"] for r in results]))
-        m["confusion"] = numpy.sum([r["confusion"] for r in results], axis=0).tolist()
-        m["train_seconds"] = float(sum(r["train_seconds"] for r in results))
-        m["folds"] = results
-    m.update(corpus=corpus_name, variant=args.variant, image_size=args.image_size, epochs=args.epochs,
-             seed=args.seed, split="kfold" if args.folds else args.split)
+    if len(results) == 1:
+        return m
+    mean = lambda key, rs=results: float(numpy.mean([r[key] for r in rs]))    # noqa: E731
+    std = lambda key, rs=results: float(numpy.std([r[key] for r in rs]))      # noqa: E731
+    m.update(recall=numpy.mean([r["recall"] for r in results], axis=0).tolist(),
+             recall_std=numpy.std([r["recall"] for r in results], axis=0).tolist(),
+             ua=mean("ua"), ua_std=std("ua"), wa=mean("wa"), wa_std=std("wa"),
+             confusion=numpy.sum([r["confusion"] for r in results], axis=0).tolist(),
+             train_seconds=float(sum(r["train_seconds"] for r in results)), parts=results)
+    if all("final" in r for r in results):
+        finals = [r["final"] for r in results]
+        m["final"] = {"ua": mean("ua", finals), "ua_std": std("ua", finals), "wa": mean("wa", finals)}
+    for k in ("history", "selected_epoch", "val_ua", "split"):
+        m.pop(k, None)
+    m["selected_epoch"] = [r.get("selected_epoch") for r in results]
     return m
 
 

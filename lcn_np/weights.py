@@ -17,7 +17,7 @@ import urllib.request
 
 import numpy
 
-from .backend import array_module
+from .backend import array_module, to_numpy
 from .checkpoint import atomic_write, cache_dir
 
 MOBILENET_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
@@ -143,10 +143,10 @@ def dsc_from_conv(w):
     we split σ₁ evenly: P[:, c] = sqrt(σ₁)·u₁, D[c] = sqrt(σ₁)·v₁.
 
     w: (Cout, Cin, k, k) → (depthwise (Cin, 1, k, k), pointwise (Cout, Cin, 1, 1), relative error
-    ‖w − P·D‖ / ‖w‖). A one-off conversion of weights, done in float64 NumPy on the CPU (move the result
-    with ``backend.to_device``).
+    ‖w − P·D‖ / ‖w‖). A one-off conversion of weights, done in float64 NumPy on the CPU (``w`` may live on
+    the device; move the results back with ``backend.to_device``).
     """
-    w = numpy.asarray(w, dtype=numpy.float64)
+    w = to_numpy(w).astype(numpy.float64)
     Cout, Cin, kh, kw = w.shape
     M = w.transpose(1, 0, 2, 3).reshape(Cin, Cout, kh * kw)                  # one matrix per input channel
     U, S, Vt = numpy.linalg.svd(M, full_matrices=False)

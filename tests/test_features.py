@@ -1,6 +1,7 @@
 """Spectrogram images and the feature cache."""
 
 import numpy
+import pytest
 import soundfile
 
 from lcn_np.data import features
@@ -72,3 +73,60 @@ def test_unreadable_items_are_listed_not_fatal(tmp_path):
 def test_config_round_trip():
     cfg = FeatureConfig(image_size=48, top_db=70)
     assert FeatureConfig.from_dict(cfg.to_dict()) == cfg and cfg.key() != FeatureConfig().key()
+
+
+def test_newer_settings_default_to_the_first_pipeline_and_keep_its_cache_key():
+    """A checkpoint from before the recipe options has no such keys: it must rebuild the same images."""
+    old = {"sample_rate": 16000, "n_fft": 512, "win_length": 400, "hop_length": 160, "window": "hamming",
+           "image_size": 64, "top_db": 80.0, "channels": 3}
+    config = FeatureConfig.from_dict(old)
+    assert (config.frequency, config.channels_from, config.time) == ("linear", "copies", "resize")
+    import hashlib, json
+    assert config.key() == hashlib.sha1(json.dumps(old, sort_keys=True).encode()).hexdigest()[:12]
+    assert FeatureConfig(frequency="mel").key() != config.key()
+    with pytest.raises(ValueError, match="time must be one of"):
+        FeatureConfig(time="crop")
+
+
+def test_mel_deltas_and_native_time(rng):
+    wave = (rng.standard_normal(16000 * 2 + 123) * 0.1).astype(numpy.float32)
+    config = FeatureConfig(image_size=40, frequency="mel", channels_from="deltas", time="windows", window_frames=50)
+    img = spectrogram_image(wave, config)
+    n_frames = 1 + (len(wave) - 512) // 160
+    assert img.shape == (3, 40, n_frames) and img.dtype == numpy.float32 and config.input_shape == (40, 50)
+    assert img.min() >= -1 and img.max() <= 1 and abs(img[1].mean()) < 0.1        # a delta channel is centred
+    numpy.testing.assert_array_equal(config.silence(), [-1, 0, 0])
+
+
+def test_windows_cover_every_frame_and_random_windows_pad_with_silence(rng):
+    from lcn_np.data.features import random_windows, sliding_windows, utterance_windows
+    silence = numpy.array([-1.0, 0.0, 0.0], numpy.float32)
+    long_img = rng.standard_normal((3, 4, 23)).astype(numpy.float32)
+    wins = sliding_windows(long_img, 10, silence)                      # starts 0, 5, 10 and the flush 13
+    assert wins.shape == (4, 3, 4, 10)
+    numpy.testing.assert_array_equal(wins[-1], long_img[:, :, 13:])
+    numpy.testing.assert_array_equal(wins[1], long_img[:, :, 5:15])
+    short = long_img[:, :, :6]
+    padded = sliding_windows(short, 10, silence)[0]
+    numpy.testing.assert_array_equal(padded[:, :, :6], short)
+    assert (padded[0, :, 6:] == -1).all() and (padded[1:, :, 6:] == 0).all()
+    all_wins, owner = utterance_windows([long_img, short], 10, silence)
+    assert list(owner) == [0, 0, 0, 0, 1] and all_wins.shape == (5, 3, 4, 10)
+    batch = random_windows([long_img, short], 10, numpy.random.default_rng(0), silence)
+    assert batch.shape == (2, 3, 4, 10)
+    starts = [s for s in range(14) if numpy.array_equal(batch[0], long_img[:, :, s:s + 10])]
+    assert len(starts) == 1                                            # a true window of the long image
+    start, = [s for s in range(5) if numpy.array_equal(batch[1][:, :, s:s + 6], short)]  # the short one, whole
+    rest = numpy.delete(batch[1], range(start, start + 6), axis=2)                        # 4 columns of silence
+    assert (rest[0] == -1).all() and (rest[1:] == 0).all()
+
+
+def test_level_normalisation_keeps_loudness_and_utterance_normalisation_removes_it(rng):
+    wave = (rng.standard_normal(8000) * 0.5).astype(numpy.float32)       # white noise: no bin near the floors
+    by_utterance, by_level = FeatureConfig(image_size=16), FeatureConfig(image_size=16, normalize="level")
+    numpy.testing.assert_allclose(spectrogram_image(wave, by_utterance), spectrogram_image(wave * 0.25, by_utterance),
+                                  atol=1e-3)
+    quiet, loud = spectrogram_image(wave * 0.25, by_level), spectrogram_image(wave, by_level)
+    # 12 dB quieter = 12/80 of the [−1, 1] range lower, wherever neither is clipped
+    inside = (quiet > -1) & (loud < 1) & (loud > loud.min())     # neither clipped nor at the top_db floor
+    numpy.testing.assert_allclose((loud - quiet)[inside], 2 * 20 * numpy.log10(4) / 80, atol=1e-3)

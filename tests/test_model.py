@@ -123,3 +123,19 @@ def test_output_shapes_are_known_without_running(variant):
             expected = unit.output_shape(x.shape)
             x = unit.forward(x)
             assert tuple(x.shape) == tuple(expected), unit_name
+
+
+def test_the_papers_cnn_baseline_is_its_own_network():
+    """conv 3×3 with 64, 128, 256, 512 channels, each followed by 2×2 max-pooling, then fully connected."""
+    model = build("cnn", 6, 64, seed=0)
+    convs = [leaf for name, leaf in model.body.named() if name.endswith(".conv")]
+    assert [c.shape[0] for c in convs] == [64, 128, 256, 512] and all(c.shape[2:] == (3, 3) for c in convs)
+    pools = [name for name, leaf in model.body.named() if type(leaf).__name__ == "MaxPool2d"]
+    assert len(pools) == 4 and model.loss == "cross_entropy"
+    assert model.layer("classifier").params["w"].shape == (6, 512 * 4 * 4)
+    assert build("cnn-gap", 6, 64).layer("classifier").params["w"].shape == (6, 128)
+
+
+def test_summary_of_a_rectangular_input():
+    text = build("lcn", 6, (32, 48)).summary()
+    assert text.startswith("lcn: input (3, 32, 48)") and "total" in text

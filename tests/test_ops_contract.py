@@ -5,12 +5,15 @@
     grads = name_backward(cache)         # losses (0-d out)
 
 A pair that is exported but missing from ``CASES`` fails the first test, so a new op cannot skip this.
+Every check runs on each array library of the ``xp`` fixture: NumPy, the strict CuPy stand-in, and
+CuPy where a GPU exists — so every op's forward, backward and gradient check runs under CuPy's rules.
 """
 
 import numpy
 import pytest
 
 from lcn_np import ops
+from lcn_np.backend import array_module
 from lcn_np.gradcheck import check_gradients
 
 
@@ -46,6 +49,22 @@ def pair(name):
     return getattr(ops, f"{name}_forward"), getattr(ops, f"{name}_backward")
 
 
+def case(name, seed, xp, dtype=None):
+    """The table's arguments for ``name``, moved onto ``xp`` (and floating ones cast to ``dtype``)."""
+    args, kwargs, diff = CASES[name](numpy.random.default_rng(seed))
+    if dtype is not None:
+        args = [a.astype(dtype) if a.dtype.kind == "f" else a for a in args]
+    return [xp.asarray(a) for a in args], kwargs, diff
+
+
+def run_pair(name, args, kwargs):
+    """Forward, then backward with dout = 1 (losses: from the cache alone); returns (out, cache, grads)."""
+    forward, backward = pair(name)
+    out, cache = forward(*args, **kwargs)
+    xp = array_module(out)
+    return out, cache, backward(cache) if name in ops.LOSSES else backward(xp.ones_like(out), cache)
+
+
 def test_every_exported_pair_is_in_the_table_and_every_forward_has_its_backward():
     exported = {n[:-len("_forward")] for n in dir(ops) if n.endswith("_forward")}
     assert {n[:-len("_backward")] for n in dir(ops) if n.endswith("_backward")} == exported
@@ -54,12 +73,10 @@ def test_every_exported_pair_is_in_the_table_and_every_forward_has_its_backward(
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_backward_returns_one_gradient_per_differentiable_argument(name):
-    forward, backward = pair(name)
-    args, kwargs, diff = CASES[name](numpy.random.default_rng(0))
-    out, cache = forward(*args, **kwargs)
-    assert isinstance(cache, dict)
-    grads = backward(cache) if name in ops.LOSSES else backward(numpy.ones_like(out), cache)
+def test_backward_returns_one_gradient_per_differentiable_argument(name, xp):
+    args, kwargs, diff = case(name, 0, xp)
+    out, cache, grads = run_pair(name, args, kwargs)
+    assert isinstance(cache, dict) and array_module(out) is xp
     if name in ops.LOSSES:
         assert out.ndim == 0
     if len(diff) == 1:
@@ -68,33 +85,27 @@ def test_backward_returns_one_gradient_per_differentiable_argument(name):
     else:
         assert isinstance(grads, tuple) and len(grads) == len(diff)
     for g, a in zip(grads, args):
-        assert g.shape == a.shape and g.dtype == a.dtype
+        assert g.shape == a.shape and g.dtype == a.dtype and array_module(g) is xp
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_gradient_check_float64_odd_sizes(name):
+def test_gradient_check_float64_odd_sizes(name, xp):
     forward, backward = pair(name)
-    args, kwargs, diff = CASES[name](numpy.random.default_rng(1))
+    args, kwargs, diff = case(name, 1, xp)
     report = check_gradients(forward, backward, args, kwargs=kwargs, names=diff + ["-"] * (len(args) - len(diff)),
                              wrt=list(range(len(diff))))
     assert report.ok, str(report)
 
 
 @pytest.mark.parametrize("name", ["conv2d", "depthwise_conv2d", "pointwise_conv2d", "linear"])
-def test_an_absent_bias_gets_none_in_its_place(name):
-    forward, backward = pair(name)
-    args, kwargs, _ = CASES[name](numpy.random.default_rng(2))
-    out, cache = forward(*args[:2], None, **kwargs)
-    dx, dw, db = backward(numpy.ones_like(out), cache)
+def test_an_absent_bias_gets_none_in_its_place(name, xp):
+    args, kwargs, _ = case(name, 2, xp)
+    _, _, (dx, dw, db) = run_pair(name, args[:2] + [None], kwargs)
     assert db is None and dx.shape == args[0].shape and dw.shape == args[1].shape
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_float32_stays_float32(name):
-    forward, backward = pair(name)
-    args, kwargs, diff = CASES[name](numpy.random.default_rng(3))
-    args = [a.astype(numpy.float32) if a.dtype.kind == "f" else a for a in args]
-    out, cache = forward(*args, **kwargs)
-    grads = backward(cache) if name in ops.LOSSES else backward(numpy.ones_like(out), cache)
+def test_float32_stays_float32(name, xp):
+    out, _, grads = run_pair(name, *case(name, 3, xp, numpy.float32)[:2])
     grads = grads if isinstance(grads, tuple) else (grads,)
     assert out.dtype == numpy.float32 and all(g.dtype == numpy.float32 for g in grads if g is not None)

@@ -31,9 +31,11 @@ def test_results_come_back_in_chunk_order(restore_threads):
     assert parallel.for_chunks(16, lambda lo, hi: (lo, hi)) == parallel.chunks(16)
 
 
-def test_other_array_modules_get_one_call():
+def test_cupy_gets_one_call_and_the_standin_numpys_chunks():
+    from lcn_np import standin
     fake_cupy = types.SimpleNamespace(__name__="cupy")
     assert parallel.for_chunks(16, lambda lo, hi: (lo, hi), fake_cupy) == [(0, 16)]
+    assert parallel.for_chunks(16, lambda lo, hi: (lo, hi), standin) == parallel.chunks(16)
 
 
 def test_nested_calls_run_in_their_own_thread(restore_threads):

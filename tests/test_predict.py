@@ -33,3 +33,23 @@ def test_predicts_any_rate_and_stereo_and_reports_bad_files(checkpoint, tmp_path
 def test_missing_checkpoint(capsys, tmp_path):
     assert predict.main(["--checkpoint", str(tmp_path / "none.npz"), "a.wav"]) == 2
     assert "no such checkpoint" in capsys.readouterr().err
+
+
+def test_windows_checkpoint_predicts_by_averaging_its_windows(tmp_path, capsys):
+    """time="windows": predict rebuilds the native-hop image from the checkpoint's settings and averages
+    the class scores of all windows — the same figure as the training run's evaluation."""
+    write_wavs(tmp_path / "data", make_corpus(per_class=2, n_speakers=2, seed=2))
+    assert train.main(["--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--image-size", "16",
+                       "--epochs", "1", "--no-cache", "--variant", "lcn", "--frequency", "mel",
+                       "--channels-from", "deltas", "--time", "windows", "--window-frames", "24"]) == 0
+    model, classes, config = predict.load_model(tmp_path / "run" / "best.npz")
+    assert (config.time, config.frequency, config.window_frames) == ("windows", "mel", 24)
+    wav = next((tmp_path / "data").rglob("*.wav"))
+    label, scores, _ = predict.predict_file(model, classes, config, wav)
+    from lcn_np.data.audio import load_audio
+    from lcn_np.data.features import spectrogram_image, utterance_windows
+    wins, _ = utterance_windows([spectrogram_image(load_audio(wav), config)], 24, config.silence())
+    assert len(wins) > 1
+    expected = model.forward(wins).mean(axis=0)
+    numpy.testing.assert_allclose([scores[c] for c in classes], expected, rtol=1e-5)
+    assert label == classes[int(expected.argmax())]

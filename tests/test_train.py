@@ -49,7 +49,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(corpus_dir, tmp_path, cap
     code, text = run(args + ["--out", str(tmp_path / "b"), "--stop-after-steps", "5"], capsys)
     assert code == 130 and "--resume" in text.out
     meta = load_checkpoint(tmp_path / "b" / "last.npz")[2]
-    assert (meta["epoch"], meta["step"]) == (1, 1)           # 4 steps per epoch: stopped inside epoch 2
+    assert (meta["epoch"], meta["step"]) == (1, 2)           # 24 training items, 3 steps per epoch: inside epoch 2
     assert run(args + ["--out", str(tmp_path / "b"), "--resume"], capsys)[0] == 0
     a, b = load_checkpoint(tmp_path / "a" / "last.npz")[0], load_checkpoint(tmp_path / "b" / "last.npz")[0]
     for k in a:
@@ -114,8 +114,45 @@ def test_speaker_split_and_folds(corpus_dir, tmp_path, capsys):
     assert code == 0 and "test speakers also occur" not in text.out
     code, text = run(["--data", str(corpus_dir), "--out", str(tmp_path / "f"), "--folds", "3", "--epochs", "1"]
                      + FAST[:2] + FAST[4:], capsys)
-    assert code == 0 and "3-fold UA" in text.out
-    assert len(json.loads((tmp_path / "f" / "metrics.json").read_text())["folds"]) == 3
+    assert code == 0 and "mean ± std" in text.out
+    assert len(json.loads((tmp_path / "f" / "metrics.json").read_text())["parts"]) == 3
+
+
+def test_loso_runs_one_split_per_speaker_and_seeds_give_mean_and_std(corpus_dir, tmp_path, capsys):
+    code, text = run(["--data", str(corpus_dir), "--out", str(tmp_path / "l"), "--split", "loso", "--epochs", "1"]
+                     + FAST[:2] + FAST[4:], capsys)
+    speakers = sorted(d.name for d in corpus_dir.iterdir())
+    assert code == 0 and f"speaker-{speakers[1]}" in text.out and "mean ± std" in text.out
+    metrics = json.loads((tmp_path / "l" / "metrics.json").read_text())
+    assert [p["split"] for p in metrics["parts"]] == [f"speaker-{s}" for s in speakers] and "ua_std" in metrics
+    for part in metrics["parts"]:                      # each held-out speaker is the whole test set
+        split = json.loads((tmp_path / "l" / part["split"] / "split.json").read_text())
+        assert all(f"/{part['split'][8:]}/" in f for f in split["test"])
+        assert not any(f"/{part['split'][8:]}/" in f for f in split["train"] + split["val"])
+    code, text = run(["--data", str(corpus_dir), "--out", str(tmp_path / "m"), "--seeds", "0", "1", "--epochs", "1"]
+                     + FAST[:2] + FAST[4:], capsys)
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert code == 0 and metrics["seeds"] == [0, 1] and "seed 1" in text.out
+    assert (tmp_path / "m" / "seed1" / "best.npz").is_file()
+    uas = [json.loads((tmp_path / "m" / f"seed{s}" / "metrics.json").read_text())["ua"] for s in (0, 1)]
+    assert metrics["ua"] == pytest.approx(numpy.mean(uas)) and metrics["ua_std"] == pytest.approx(numpy.std(uas))
+
+
+def test_best_is_chosen_on_validation_and_metrics_record_their_provenance(corpus_dir, tmp_path, capsys):
+    out = tmp_path / "v"
+    code, _ = run(["--data", str(corpus_dir), "--out", str(out), "--epochs", "3"] + FAST[:2] + FAST[4:], capsys)
+    metrics = json.loads((out / "metrics.json").read_text())
+    split = json.loads((out / "split.json").read_text())
+    assert code == 0 and len(split["val"]) == metrics["n_val"] == 6
+    assert not set(split["val"]) & set(split["test"]) and not set(split["val"]) & set(split["train"])
+    history = metrics["history"]
+    best_val = max(h["val_ua"] for h in history)
+    chosen = max(h["epoch"] for h in history if h["val_ua"] == best_val)      # the latest of equals
+    assert metrics["selected_epoch"] == chosen == load_checkpoint(out / "best.npz")[2]["best"]["epoch"]
+    assert metrics["final"]["ua"] == pytest.approx(history[-1]["test_ua"])
+    prov = metrics["provenance"]
+    assert prov["command"].startswith("python -m lcn_np.train --data") and prov["numpy"] == numpy.__version__
+    assert prov["args"]["val_size"] == 0.1 and prov["lcn_np"] and "python" in prov
 
 
 def test_nan_stops_with_a_clear_message(corpus_dir, tmp_path, capsys, monkeypatch):

@@ -3,7 +3,7 @@
     python walkthrough/make_figures.py [--checkpoint runs/casia-lcn/best.npz]
 
 One function per figure, each computing what it draws with the real functions of lcn_np. This file draws
-chapters 1–5 (and chapter 10's learning curves); ``walkthrough/figures_part2.py`` draws chapters 6–9 and
+chapters 1–5, chapter 9's architecture and chapter 11's learning curves; ``walkthrough/figures_part2.py`` draws chapters 6–10 and
 is run from :func:`main` when it is there. Figures that need CASIA use ../shared/data/casia when it
 exists and fall back to the synthetic corpus otherwise; the checkpoint is passed on to figures_part2
 (the trained-routing figure of chapter 7).
@@ -12,6 +12,7 @@ exists and fall back to the synthetic corpus otherwise; the checkpoint is passed
 import argparse
 import importlib.util
 import json
+import os
 import pathlib
 
 import matplotlib
@@ -35,19 +36,19 @@ def save(fig, name):
     FIG.mkdir(exist_ok=True)
     fig.savefig(FIG / name, dpi=DPI, bbox_inches="tight")
     plt.close(fig)
-    print("wrote", (FIG / name).relative_to(HERE.parent))
+    print("wrote", os.path.relpath(FIG / name, HERE.parent))
 
 
 def wave_and_spectrogram():
     """Chapter 1: a synthetic utterance as samples, and (looking ahead) as a dB spectrogram."""
     wave = make_corpus(per_class=1, n_speakers=1, seed=0).waves[0]
-    fig, (a, b) = plt.subplots(2, 1, figsize=(7, 4.5))
+    fig, (a, b) = plt.subplots(2, 1, figsize=(7.5, 4.8), layout="constrained")
     a.plot(np.arange(len(wave)) / 16000, wave, lw=0.5)
     a.set(xlabel="time (s)", ylabel="amplitude", title="a synthetic 'angry' utterance, 16 kHz")
     db = log_power_spectrogram(wave, FeatureConfig())
-    b.imshow(db, origin="lower", aspect="auto", extent=[0, len(wave) / 16000, 0, 8000], cmap="magma")
+    im = b.imshow(db, origin="lower", aspect="auto", extent=[0, len(wave) / 16000, 0, 8000], cmap="magma")
     b.set(xlabel="time (s)", ylabel="frequency (Hz)", title="power spectrogram (dB)")
-    fig.tight_layout()
+    fig.colorbar(im, ax=[a, b], shrink=0.5, anchor=(0, 0.0), label="power (dB), bottom panel")
     save(fig, "01_wave.png")
 
 
@@ -83,11 +84,14 @@ def six_emotions():
     else:
         waves = make_corpus(per_class=1, n_speakers=1, seed=0).waves
         title = "synthetic corpus (CASIA not found)"
-    fig, axes = plt.subplots(1, 6, figsize=(12, 2.4))
+    fig, axes = plt.subplots(1, 6, figsize=(13, 2.9), sharey=True)
     for ax, wave, c in zip(axes, waves, CLASSES):
-        ax.imshow(spectrogram_image(wave, config)[0], cmap="magma", vmin=-1, vmax=1)
+        im = ax.imshow(spectrogram_image(wave, config)[0], cmap="magma", vmin=-1, vmax=1)   # row 0: 8 kHz
         ax.set_title(f"{c} ({len(wave) / 16000:.1f} s)", fontsize=9)
-        ax.axis("off")
+        ax.set_xlabel("time (column)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].set_ylabel("row (top: 8 kHz, bottom: 0 Hz)", fontsize=8)
+    fig.colorbar(im, ax=axes, shrink=0.8, label="pixel value\n(dB scaled to [−1, 1])")
     fig.suptitle(title + ": 64×64 images (whole utterance, low frequencies at the bottom)")
     save(fig, "03_six_emotions.png")
 
@@ -118,11 +122,90 @@ def table1_bars():
     save(fig, "04_table1.png")
 
 
+def tap_scatter():
+    """Chapter 5: the depthwise backward as a scatter of taps — which input pixels two taps read (stride 2,
+    padding 1), and how many (tap, output) pairs write into each input pixel, from the real backward."""
+    from lcn_np.ops import depthwise_conv2d_backward, depthwise_conv2d_forward
+    H, W, stride = 7, 9, 2
+    x = np.zeros((1, 1, H, W))
+    y, cache = depthwise_conv2d_forward(x, np.ones((1, 1, 3, 3)), None, stride=stride, padding=1)
+    Ho, Wo = y.shape[2:]
+    counts = depthwise_conv2d_backward(np.ones_like(y), cache)[0][0, 0]     # Σ over taps of w·dy, w = dy = 1
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw=dict(width_ratios=[1, 1.15]))
+    grid = np.zeros((H + 2, W + 2))
+    grid[1:-1, 1:-1] = 1                                                    # the real pixels; the frame is padding
+    a.imshow(grid, cmap="Greys", vmin=0, vmax=4, origin="upper")
+    for (p, q), colour, label in (((0, 0), "C0", "tap (0, 0)"), ((2, 2), "C3", "tap (2, 2)"), ((1, 1), "C2", "tap (1, 1)")):
+        rows, cols = np.meshgrid(p + stride * np.arange(Ho), q + stride * np.arange(Wo), indexing="ij")
+        a.scatter(cols.ravel() + 0.15 * (q - 1), rows.ravel() + 0.15 * (p - 1), s=36, color=colour, label=label)
+    a.set_xticks(range(W + 2), ["pad"] + [str(j) for j in range(W)] + ["pad"], fontsize=7)
+    a.set_yticks(range(H + 2), ["pad"] + [str(i) for i in range(H)] + ["pad"], fontsize=7)
+    a.set_xticks(np.arange(W + 2) - 0.5, minor=True)
+    a.set_yticks(np.arange(H + 2) - 0.5, minor=True)
+    a.grid(which="minor", color="white", lw=0.8)
+    a.tick_params(which="minor", length=0)
+    a.set(xlabel="column of the padded input (grey: the image, white frame: zero padding)",
+          ylabel="row of the padded input")
+    a.set_title(f"what three of the nine taps read: a strided {Ho}×{Wo} slice each;\n"
+                "the backward adds w[c,p,q]·dy into the same slice", fontsize=9)
+    a.legend(fontsize=7, loc="upper right", bbox_to_anchor=(1.0, -0.18), ncol=3)
+    im = b.imshow(counts, cmap="viridis", origin="upper")
+    for (i, j), n in np.ndenumerate(counts):
+        b.text(j, i, f"{n:.0f}", ha="center", va="center", fontsize=8, color="white" if n < 3 else "black")
+    b.set(xlabel="input column", ylabel="input row")
+    b.set_title("how many (tap, output) pairs scatter into each input pixel", fontsize=9)
+    fig.colorbar(im, ax=b, label="contributions (dx with w = dy = 1)")
+    fig.suptitle(f"Depthwise 3×3 backward, {H}×{W} input, stride {stride}, padding 1: nine slice-additions", fontsize=10)
+    fig.tight_layout()
+    save(fig, "05_tap_scatter.png")
+
+
+def architecture():
+    """Chapter 9: the cn-dsc-dr network at 64×64 — every leaf layer's output shape, read off the model."""
+    from matplotlib.patches import FancyBboxPatch
+    from lcn_np.model import build
+    model = build("cn-dsc-dr", image_size=64)
+    shape, stages = (1, 3, 64, 64), [("input image", "spectrogram, 3 identical channels", (3, 64, 64), 0)]
+    primary, digit = model.layer("primary"), model.layer("digit")
+    I, J, Do = digit.params["w"].shape[0], digit.params["w"].shape[1], digit.params["w"].shape[2]
+    what = {"block1": "DSC 3→64: depthwise 3×3, then pointwise 1×1\n(each followed by BatchNorm + ReLU)",
+            "block2": "DSC 64→64", "pool1": "max-pool 2×2", "block3": "DSC 64→128", "block4": "DSC 128→128",
+            "pool2": "max-pool 2×2",
+            "primary": (f"primary capsules: DSC 9×9 stride 2 → {primary.n_types * primary.dim} channels,\n"
+                        f"regrouped: {primary.n_types} types × {primary.dim}-D at every position, squash"),
+            "digit": (f"emotion capsules: û = w·u, {I}×{J} matrices of {Do}×{primary.dim} → û {I}×{J}×{Do};\n"
+                      f"{digit.agreement} routing, R = {digit.iterations}"),
+            "length": "lengths |v_j|: the prediction (no classifier layer)"}
+    top = [(f"frontend.{n}", layer) for n, layer in model.layer("frontend").layers] + \
+          [(n, layer) for n, layer in model.body.layers if n != "frontend"]
+    for name, layer in top:                                   # shapes come from the layers themselves
+        shape = layer.output_shape(shape)
+        stages.append((name, what[name.split(".")[-1]], shape[1:], layer.n_parameters()))
+    fig, ax = plt.subplots(figsize=(10, 8.5))
+    ax.set_xlim(0, 10.6)
+    ax.set_ylim(-0.5, len(stages))
+    ax.axis("off")
+    for k, (key, text, out_shape, n_params) in enumerate(stages):
+        yk = len(stages) - 1 - k
+        colour = "#dbe9f6" if key.startswith("frontend") else "#fde0c5" if key in what else "#eeeeee"
+        ax.add_patch(FancyBboxPatch((0.2, yk - 0.36), 6.2, 0.72, boxstyle="round,pad=0.02", fc=colour, ec="grey"))
+        ax.text(0.35, yk, f"{key}\n{text}" if k else f"{key}: {text}", va="center", fontsize=7.5)
+        ax.text(6.7, yk, "×".join(str(s) for s in out_shape), va="center", fontsize=9, family="monospace")
+        ax.text(9.0, yk, f"{n_params:,}" if n_params else "—", va="center", fontsize=9, family="monospace")
+        if k:
+            ax.annotate("", (3.2, yk + 0.37), (3.2, yk + 0.63), arrowprops=dict(arrowstyle="->", color="grey"))
+    ax.text(6.7, len(stages) - 0.45, "output (one example)", fontsize=8, weight="bold")
+    ax.text(9.0, len(stages) - 0.45, "parameters", fontsize=8, weight="bold")
+    ax.set_title(f"cn-dsc-dr at 64×64: {model.n_parameters():,} parameters; shapes from each layer's output_shape",
+                 fontsize=10)
+    save(fig, "09_architecture.png")
+
+
 def learning_curves():
-    """Chapter 10: test UA per epoch of the committed CASIA runs (walkthrough/results/casia-*.json)."""
+    """Chapter 11: test UA per epoch of the committed CASIA runs (walkthrough/results/casia-*.json)."""
     results = sorted((HERE / "results").glob("casia-*.json"))
     if not results:
-        print("skipped 10_curves.png: no walkthrough/results/casia-*.json")
+        print("skipped 11_curves.png: no walkthrough/results/casia-*.json")
         return
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for p in results:
@@ -130,11 +213,11 @@ def learning_curves():
         ax.plot([e["epoch"] for e in h], [100 * e["test_ua"] for e in h], label=p.stem.replace("casia-", ""))
     ax.set(xlabel="epoch", ylabel="test UA (%)", title="CASIA, stratified 80/20, seed 0")
     ax.legend(fontsize=7)
-    save(fig, "10_curves.png")
+    save(fig, "11_curves.png")
 
 
 def part2(checkpoint):
-    """Chapters 6–9: run walkthrough/figures_part2.py's main() if that file exists."""
+    """Chapters 6–10: run walkthrough/figures_part2.py's main() if that file exists."""
     path = HERE / "figures_part2.py"
     if not path.exists():
         return
@@ -149,7 +232,8 @@ def main(argv=None):
     p.add_argument("--checkpoint", default="runs/casia-lcn/best.npz",
                    help="a model trained on CASIA, for chapter 7's trained-routing figure (skipped if absent)")
     args = p.parse_args(argv)
-    for figure in (wave_and_spectrogram, window_and_frames, six_emotions, table1_bars, learning_curves):
+    for figure in (wave_and_spectrogram, window_and_frames, six_emotions, table1_bars, tap_scatter, architecture,
+                   learning_curves):
         figure()
     part2(args.checkpoint if pathlib.Path(args.checkpoint).exists() else None)
 

@@ -24,13 +24,17 @@ def band_mask(n, size, max_width, rng):
     return (pos >= start[:, None]) & (pos < (start + width)[:, None])
 
 
-def spec_augment(X, rng, freq_mask=0.15, time_mask=0.15):
+def spec_augment(X, rng, freq_mask=0.15, time_mask=0.15, silence=-1.0):
+    """``silence``: the masked value, one number or one per channel (−1 in a static channel, 0 in a delta)."""
     N, C, F, T = X.shape
     fm = band_mask(N, F, freq_mask, rng)[:, None, :, None]
     tm = band_mask(N, T, time_mask, rng)[:, None, None, :]
-    return numpy.where(fm | tm, numpy.asarray(-1, X.dtype), X)
+    fill = numpy.broadcast_to(numpy.asarray(silence, X.dtype).reshape(-1, 1, 1), (C, 1, 1))
+    return numpy.where(fm | tm, fill[None], X)
 
 
-def augment(X, rng, max_shift=0.1, freq_mask=0.15, time_mask=0.15):
-    """Time shift, then the two masks."""
-    return spec_augment(time_shift(X, rng, max_shift), rng, freq_mask, time_mask)
+def augment(X, rng, max_shift=0.1, freq_mask=0.15, time_mask=0.15, silence=-1.0):
+    """Time shift (none with ``max_shift=0``, e.g. for random windows, which shift already), then the masks."""
+    if max_shift > 0:
+        X = time_shift(X, rng, max_shift)
+    return spec_augment(X, rng, freq_mask, time_mask, silence)

@@ -1,7 +1,21 @@
 """From waveform to the paper's 3-channel spectrogram image, with an on-disk cache.
 
-    wave (T,) ──power_spectrogram──▶ P (F, frames) ──10·log10, floor──▶ dB ──normalise──▶ [−1, 1]
-         ──resize──▶ (S, S) ──copy──▶ (3, S, S)
+    wave (T,) ──power_spectrogram──▶ P (F, frames) ──[mel filterbank]──▶ ──10·log10, floor──▶ dB
+         ──normalise──▶ [−1, 1] ──fit──▶ (S, S) or (S, frames) ──channels──▶ (3, S, ·)
+
+:class:`FeatureConfig` holds every setting, is saved in each checkpoint, and ``predict`` rebuilds the
+same images from it. Its defaults are the paper's pipeline as first built here (linear bins, the whole
+utterance resized to S×S, three copies); a checkpoint saved before the newer settings existed loads with
+those defaults and predicts as it was trained. The newer settings:
+
+- ``frequency="mel"``: S log-mel bands (:func:`mel_filterbank`, the HTK mel scale) instead of the linear
+  bins resampled to S rows — more rows for the low frequencies where voices differ.
+- ``channels_from="deltas"``: the three channels are the static image, its delta and delta-delta along
+  time (:func:`deltas`), instead of three identical copies.
+- ``time="windows"``: the time axis keeps its native 10 ms hop; an utterance is a (3, S, frames) image
+  of its own length. Training takes one random window of ``window_frames`` columns per step
+  (:func:`random_windows`); evaluation and ``predict`` score every window (half a window apart,
+  :func:`utterance_windows`) and average the class scores over the utterance.
 
 - Power spectrogram: the project's own :func:`lcn_np.ops.power_spectrogram_forward`
   (16 kHz, 25 ms Hamming window, 10 ms hop, 512-point FFT by default).
@@ -14,7 +28,7 @@
   The project's earlier measurements on CASIA (before this code): resizing the whole utterance beat
   cropping S frames by a wide margin —
   a crop throws away most of a 2-second sentence at S = 64.
-- Three channels: identical copies. The ImageNet front end expects 3 channels; a colormap would add no
+- Three channels (default): identical copies. The ImageNet front end expects 3 channels; a colormap would add no
   information (it is a fixed function of the same value) but would make the first layer learn to undo
   it, whereas with copies the first-layer filters act on the spectrogram exactly as the sum of their
   RGB weights — which is also how we read those filters in the walkthrough.
@@ -32,6 +46,15 @@ from .. import ops
 from ..checkpoint import atomic_write, cache_dir
 
 
+FREQUENCY = ("linear", "mel")
+LEVEL_TOP_DB = 40.0       # dB of our power spectrogram for a full-scale tone (25 ms Hamming window)
+CHANNELS_FROM = ("copies", "deltas")
+TIME = ("resize", "windows")
+NORMALIZE = ("utterance", "level")
+NEWER = {"frequency": "linear", "channels_from": "copies", "time": "resize", "window_frames": 128,
+         "normalize": "utterance"}
+
+
 @dataclass
 class FeatureConfig:
     sample_rate: int = 16000
@@ -39,9 +62,23 @@ class FeatureConfig:
     win_length: int = 400          # 25 ms at 16 kHz
     hop_length: int = 160          # 10 ms
     window: str = "hamming"
-    image_size: int = 64
+    image_size: int = 64           # S: rows of every image (and columns, with time="resize")
     top_db: float = 80.0
     channels: int = 3
+    frequency: str = "linear"      # "linear": STFT bins resampled to S rows; "mel": S log-mel bands
+    channels_from: str = "copies"  # "copies": 3 identical channels; "deltas": static, Δ, ΔΔ
+    time: str = "resize"           # "resize": whole utterance to S columns; "windows": native 10 ms frames
+    window_frames: int = 128       # columns of a window with time="windows" (128 × 10 ms = 1.28 s)
+    normalize: str = "utterance"   # "utterance": its own dB range → [−1, 1]; "level": a fixed dB range, so
+                                   # that how loud an utterance is stays in the image
+
+    def __post_init__(self):
+        for name, allowed in (("frequency", FREQUENCY), ("channels_from", CHANNELS_FROM), ("time", TIME),
+                              ("normalize", NORMALIZE)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"feature setting {name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if self.channels_from == "deltas" and self.channels != 3:
+            raise ValueError("channels_from='deltas' makes exactly 3 channels (static, Δ, ΔΔ)")
 
     def to_dict(self):
         return asdict(self)
@@ -51,18 +88,93 @@ class FeatureConfig:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
     def key(self):
-        """A short stable hash of the settings (part of every cache key)."""
-        return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+        """A short stable hash of the settings (part of every cache key); the newer settings count only when
+        they differ from their defaults, so caches written before they existed stay valid."""
+        d = {k: v for k, v in self.to_dict().items() if k not in NEWER or v != NEWER[k]}
+        return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
+    @property
+    def input_shape(self):
+        """(rows, columns) of what the network sees: (S, S), or (S, window_frames) with windows."""
+        return (self.image_size, self.window_frames if self.time == "windows" else self.image_size)
+
+    def silence(self):
+        """(channels,) the value of silence in each channel: −1 in a static channel, 0 in a delta channel."""
+        values = numpy.full(self.channels, -1.0, numpy.float32)
+        if self.channels_from == "deltas":
+            values[1:] = 0.0
+        return values
 
 
 def log_power_spectrogram(wave, config):
     """dB power spectrogram (F, frames), floored at max − top_db; short waves are zero-padded to one frame."""
+    db = 10.0 * numpy.log10(power_spectrogram(wave, config) + 1e-10)
+    return numpy.maximum(db, db.max() - config.top_db)
+
+
+def hz_to_mel(f):
+    """The HTK mel scale: equal steps in mel are roughly equal steps in perceived pitch."""
+    return 2595.0 * numpy.log10(1.0 + numpy.asarray(f, dtype=numpy.float64) / 700.0)
+
+
+def mel_to_hz(m):
+    return 700.0 * (10.0 ** (numpy.asarray(m, dtype=numpy.float64) / 2595.0) - 1.0)
+
+
+def mel_filterbank(n_mels, n_fft, sample_rate, fmin=0.0, fmax=None):
+    """(n_mels, n_fft//2 + 1) triangular filters, equally spaced on the mel scale (HTK formula).
+
+    Filter m rises linearly from centre m−1 to centre m and falls to centre m+1 (n_mels + 2 points equally
+    spaced in mel between fmin and fmax, fmax = sample_rate/2 by default), reaching 1 at its centre. Applied
+    to a power spectrogram P (F, frames) it gives mel-band energies ``fb @ P``.
+    """
+    fmax = sample_rate / 2 if fmax is None else fmax
+    if not 0 <= fmin < fmax <= sample_rate / 2:
+        raise ValueError(f"mel filterbank: need 0 ≤ fmin < fmax ≤ sample_rate/2, got fmin={fmin}, fmax={fmax}")
+    bins = numpy.arange(n_fft // 2 + 1) * sample_rate / n_fft                   # centre frequency of each bin
+    edges = mel_to_hz(numpy.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
+    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (bins[None, :] - lower) / (centre - lower)
+    falling = (upper - bins[None, :]) / (upper - centre)
+    return numpy.maximum(0.0, numpy.minimum(rising, falling))
+
+
+def dct_matrix(n_out, n_in):
+    """Orthonormal DCT-II as a (n_out, n_in) matrix: row k is sqrt(2/n)·cos(π k (i + ½) / n), row 0 scaled
+    by 1/sqrt(2). Applied to log mel energies it gives cepstral coefficients (MFCCs)."""
+    i = numpy.arange(n_in)
+    D = numpy.sqrt(2.0 / n_in) * numpy.cos(numpy.pi * numpy.arange(n_out)[:, None] * (i[None, :] + 0.5) / n_in)
+    D[0] /= numpy.sqrt(2.0)
+    return D
+
+
+def power_spectrogram(wave, config):
+    """(F, frames) float64 power spectrogram of one waveform (our own op); short waves are zero-padded."""
     wave = numpy.asarray(wave, dtype=numpy.float32)
     if wave.shape[0] < config.n_fft:
         wave = numpy.pad(wave, (0, config.n_fft - wave.shape[0]))
     P, _ = ops.power_spectrogram_forward(wave, config.n_fft, config.hop_length, config.win_length, config.window)
-    db = 10.0 * numpy.log10(P.astype(numpy.float64) + 1e-10)
-    return numpy.maximum(db, db.max() - config.top_db)
+    return P.astype(numpy.float64)
+
+
+def log_mel_energies(wave, config, n_mels=64):
+    """(n_mels, frames) natural log of the mel-band energies (floor 1e-10)."""
+    return numpy.log(mel_filterbank(n_mels, config.n_fft, config.sample_rate) @ power_spectrogram(wave, config) + 1e-10)
+
+
+def mfcc(wave, config, n_mfcc=13, n_mels=40):
+    """(n_mfcc, frames) MFCCs: DCT of the log mel-band energies of our own power spectrogram."""
+    return dct_matrix(n_mfcc, n_mels) @ log_mel_energies(wave, config, n_mels)
+
+
+def deltas(features, width=2):
+    """Regression deltas along time (the HTK formula): d_t = Σ_k k·(c_{t+k} − c_{t−k}) / (2 Σ_k k²), with the
+    edges repeated. features: (..., frames) → same shape."""
+    pad = [(0, 0)] * (features.ndim - 1) + [(width, width)]
+    f = numpy.pad(features, pad, mode="edge")
+    T = features.shape[-1]
+    num = sum(k * (f[..., width + k:width + k + T] - f[..., width - k:width - k + T]) for k in range(1, width + 1))
+    return num / (2 * sum(k * k for k in range(1, width + 1)))
 
 
 def resize_axis(a, size, axis):
@@ -77,14 +189,84 @@ def resize_axis(a, size, axis):
     return numpy.take(a, lo, axis=axis) * (1 - w) + numpy.take(a, hi, axis=axis) * w
 
 
+def log_mel_spectrogram(wave, config):
+    """dB mel-band power (S, frames) with S = config.image_size bands, floored at max − top_db."""
+    db = 10.0 * numpy.log10(mel_filterbank(config.image_size, config.n_fft, config.sample_rate)
+                            @ power_spectrogram(wave, config) + 1e-10)
+    return numpy.maximum(db, db.max() - config.top_db)
+
+
+def stack_channels(img, config, delta_std=0.4):
+    """(S, T) static image in [−1, 1] → (channels, S, T): copies, or static, Δ and ΔΔ.
+
+    A delta channel is scaled per utterance to a standard deviation of ``delta_std`` (about that of the
+    static image) and clipped to [−1, 1], the range the ImageNet filters expect; silence is 0 there."""
+    if config.channels_from == "copies":
+        return numpy.repeat(img[None], config.channels, axis=0)
+    channels, d = [img], img
+    for _ in range(2):
+        d = deltas(d)
+        sd = d.std()
+        channels.append(numpy.clip(d * (delta_std / sd), -1, 1) if sd > 0 else numpy.zeros_like(d))
+    return numpy.stack(channels)
+
+
 def spectrogram_image(wave, config):
-    """(channels, S, S) float32 image in [−1, 1] of one utterance (see the module docstring)."""
-    db = log_power_spectrogram(wave, config)
-    lo, hi = db.min(), db.max()
-    img = (db - lo) / (hi - lo) * 2 - 1 if hi > lo else numpy.full_like(db, -1.0)
-    img = resize_axis(resize_axis(img, config.image_size, 0), config.image_size, 1)
-    img = img[::-1]                                            # low frequencies at the bottom row
-    return numpy.repeat(img[None], config.channels, axis=0).astype(numpy.float32)
+    """(channels, S, S) float32 image in [−1, 1] of one utterance — (channels, S, frames) with
+    ``time="windows"`` (see the module docstring)."""
+    db = log_mel_spectrogram(wave, config) if config.frequency == "mel" else log_power_spectrogram(wave, config)
+    if config.normalize == "level":                            # full scale ≈ +40 dB: [40 − top_db, 40] → [−1, 1]
+        lo, hi = LEVEL_TOP_DB - config.top_db, LEVEL_TOP_DB
+        img = numpy.clip((db - lo) / (hi - lo) * 2 - 1, -1, 1)
+    else:
+        lo, hi = db.min(), db.max()
+        img = (db - lo) / (hi - lo) * 2 - 1 if hi > lo else numpy.full_like(db, -1.0)
+    img = resize_axis(img, config.image_size, 0)
+    if config.time == "resize":
+        img = resize_axis(img, config.image_size, 1)
+    img = numpy.ascontiguousarray(img[::-1])                  # low frequencies at the bottom row
+    return stack_channels(img, config).astype(numpy.float32)
+
+
+def sliding_windows(image, frames, silence):
+    """Every window of ``frames`` columns of one (C, S, L) image, half a window apart, the last one flush
+    with the end: (k, C, S, frames). An image shorter than a window is padded with silence on the right."""
+    C, S, L = image.shape
+    if L <= frames:
+        out = numpy.empty((1, C, S, frames), image.dtype)
+        out[...] = silence[None, :, None, None]
+        out[0, :, :, :L] = image
+        return out
+    hop = max(frames // 2, 1)
+    starts = list(range(0, L - frames + 1, hop))
+    if starts[-1] != L - frames:
+        starts.append(L - frames)
+    return numpy.stack([image[:, :, s:s + frames] for s in starts])
+
+
+def utterance_windows(images, frames, silence):
+    """All windows of a list of (C, S, L) images: (windows (M, C, S, frames), owner (M,) = the image each
+    window came from), for scoring an utterance by the mean over its windows."""
+    wins = [sliding_windows(img, frames, silence) for img in images]
+    return numpy.concatenate(wins), numpy.repeat(numpy.arange(len(images)), [len(w) for w in wins])
+
+
+def random_windows(images, frames, rng, silence):
+    """One random window of ``frames`` columns from each (C, S, L) image → (N, C, S, frames).
+
+    A longer image gives a uniformly random start; a shorter one sits at a random offset in a window
+    of silence."""
+    C, S = images[0].shape[:2]
+    out = numpy.empty((len(images), C, S, frames), images[0].dtype)
+    out[...] = silence[None, :, None, None]
+    for i, img in enumerate(images):                          # one slice copy per image of the batch
+        L = img.shape[2]
+        start = int(rng.integers(0, abs(L - frames) + 1))
+        if L >= frames:
+            out[i] = img[:, :, start:start + frames]
+        else:
+            out[i, :, :, start:start + L] = img
+    return out
 
 
 class FeatureCache:
@@ -119,7 +301,8 @@ def default_cache_dir():
 def features_for_items(items, config, cache_dir=None, progress=None):
     """Images for a list of corpus items (objects with ``.path`` and ``.label``).
 
-    Returns ``(X (N, C, S, S) float32, y (N,) int64, kept, report)`` where ``kept`` are the items that
+    Returns ``(X (N, C, S, S) float32, y (N,) int64, kept, report)`` — with ``time="windows"`` X is a
+    list of (C, S, frames) images of each utterance's own length — where ``kept`` are the items that
     could be read and ``report`` is a dict with ``unreadable`` [(path, message)], ``warnings``
     [(path, message)] and ``resampled`` {original rate: count}. ``progress(i, n)`` is called per item.
     """
@@ -150,5 +333,7 @@ def features_for_items(items, config, cache_dir=None, progress=None):
         if progress:
             progress(i + 1, len(items))
     S, C = config.image_size, config.channels
+    if config.time == "windows":
+        return images, numpy.asarray(labels, dtype=numpy.int64), kept, report
     X = numpy.stack(images) if images else numpy.zeros((0, C, S, S), numpy.float32)
     return X, numpy.asarray(labels, dtype=numpy.int64), kept, report

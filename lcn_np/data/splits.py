@@ -1,9 +1,13 @@
-"""Train/test splits: the paper's stratified random 80/20, leave-speakers-out, K folds — and leakage.
+"""Train/validation/test splits: the paper's stratified random 80/20, leave-speakers-out, leave-one-
+speaker-out, K folds — a validation share carved from each training portion — and leakage.
 
 CASIA has 4 speakers saying the same 50 sentences in all 6 emotions. A random split therefore puts
 every speaker and almost every sentence on both sides: the network can recognise *who* and *what*
 rather than *how*. That is the paper's protocol and we reproduce it, but :func:`leakage_report` says
-so, and ``--split speaker`` gives the honest speaker-independent figure.
+so, and ``--split speaker`` / ``--split loso`` give the honest speaker-independent figure.
+
+Model selection (which epoch becomes best.npz) uses a validation set carved from the *training* portion
+(:func:`carve_validation`); the test set is scored for the record and never chooses anything.
 """
 
 import json
@@ -40,6 +44,27 @@ def speaker_split(items, test_speakers=1, seed=0):
     return numpy.flatnonzero(~is_test), numpy.flatnonzero(is_test)
 
 
+def carve_validation(labels, train_idx, val_size=0.1, seed=0):
+    """Split ``train_idx`` into (train, validation): a stratified ``val_size`` share of each class.
+
+    ``val_size`` = 0 keeps everything for training (no validation set). Returns sorted index arrays."""
+    train_idx = numpy.asarray(train_idx)
+    if val_size == 0:
+        return train_idx, train_idx[:0]
+    inner_train, inner_val = stratified_split(numpy.asarray(labels)[train_idx], val_size, seed + 10007)
+    return train_idx[inner_train], train_idx[inner_val]
+
+
+def loso_splits(items):
+    """Leave one speaker out: one (speaker, train_idx, test_idx) per speaker, in name order."""
+    speakers = sorted({it.speaker for it in items} - {None})
+    if len(speakers) < 2 or any(it.speaker is None for it in items):
+        raise ValueError("--split loso needs at least two speakers and speaker information for every file, "
+                         "which this corpus layout does not give (use --split random or --folds K)")
+    is_spk = numpy.array([it.speaker for it in items])
+    return [(f"speaker-{s}", numpy.flatnonzero(is_spk != s), numpy.flatnonzero(is_spk == s)) for s in speakers]
+
+
 def stratified_kfold(labels, k, seed=0):
     """K (train_idx, test_idx) pairs; every index is in exactly one test fold, classes spread evenly."""
     labels = numpy.asarray(labels)
@@ -68,7 +93,7 @@ def leakage_report(items, train_idx, test_idx, split="random"):
         listed = f"({', '.join(sorted(map(str, shared))[:4])}{'…' if len(shared) > 4 else ''})"
         if what == "speaker":
             advice = "accuracy is optimistic; use --split speaker for a speaker-independent test"
-        elif split == "speaker":
+        elif split in ("speaker", "loso"):
             advice = ("the speakers read the same sentences, so no speaker split avoids this: the figure is "
                       "speaker-independent but not text-independent")
         else:
@@ -78,7 +103,8 @@ def leakage_report(items, train_idx, test_idx, split="random"):
     return warnings
 
 
-def write_split(path, items, train_idx, test_idx):
+def write_split(path, items, train_idx, test_idx, val_idx=()):
     """The split's file lists as JSON, so the exact split can be inspected and reproduced."""
-    doc = {"train": [items[i].path for i in train_idx], "test": [items[i].path for i in test_idx]}
+    doc = {"train": [items[i].path for i in train_idx], "val": [items[i].path for i in val_idx],
+           "test": [items[i].path for i in test_idx]}
     pathlib.Path(path).write_text(json.dumps(doc, indent=1))

@@ -1,6 +1,7 @@
 """Exercise: the backward pass of batch normalisation in training mode.
 
 Grade it with:  python -m lcn_np.grade walkthrough/exercises/batchnorm2d_backward.py
+Stuck? Add --hint 1 (then 2, then 3) for hints that lead towards the answer without giving it.
 
 The forward pass (given, lcn_np.ops.batchnorm2d_forward), per channel over M = N·H·W values:
 

@@ -1,6 +1,7 @@
 """Exercise: the backward pass of a depthwise convolution.
 
 Grade it with:  python -m lcn_np.grade walkthrough/exercises/depthwise_conv2d_backward.py
+Stuck? Add --hint 1 (then 2, then 3) for hints that lead towards the answer without giving it.
 
 The forward pass (given, lcn_np.ops.depthwise_conv2d_forward), one k×k filter per channel:
 

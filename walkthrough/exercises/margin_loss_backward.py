@@ -1,6 +1,7 @@
 """Exercise: the backward pass of the capsule margin loss.
 
 Grade it with:  python -m lcn_np.grade walkthrough/exercises/margin_loss_backward.py
+Stuck? Add --hint 1 (then 2, then 3) for hints that lead towards the answer without giving it.
 
 The forward pass (given, lcn_np.ops.margin_loss_forward), for lengths (N, K) and integer labels (N,):
 

@@ -1,6 +1,7 @@
 """Exercise: the backward pass of max-pooling.
 
 Grade it with:  python -m lcn_np.grade walkthrough/exercises/maxpool2d_backward.py
+Stuck? Add --hint 1 (then 2, then 3) for hints that lead towards the answer without giving it.
 
 The forward pass (given, lcn_np.ops.maxpool2d_forward(x, size, stride)), floor mode:
 

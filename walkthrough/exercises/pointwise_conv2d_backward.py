@@ -1,6 +1,7 @@
 """Exercise: the backward pass of a pointwise (1×1) convolution.
 
 Grade it with:  python -m lcn_np.grade walkthrough/exercises/pointwise_conv2d_backward.py
+Stuck? Add --hint 1 (then 2, then 3) for hints that lead towards the answer without giving it.
 
 The forward pass (given, lcn_np.ops.pointwise_conv2d_forward):
 

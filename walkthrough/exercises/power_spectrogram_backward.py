@@ -1,6 +1,7 @@
 """Exercise: the gradient of the power spectrogram with respect to the waveform.
 
 Grade it with:  python -m lcn_np.grade walkthrough/exercises/power_spectrogram_backward.py
+Stuck? Add --hint 1 (then 2, then 3) for hints that lead towards the answer without giving it.
 
 The forward pass (given, lcn_np.ops.power_spectrogram_forward), for x of shape (N, T):
 
@@ -13,8 +14,8 @@ The helper lcn_np.ops.overlap_add(dframes, hop_length, T) sums per-frame gradien
 back onto a waveform gradient (N, T).
 
 Your task: given dout = ∂L/∂P (same shape as P), return dx = ∂L/∂x of x's shape and dtype.
-Hints: ∂P/∂X brings a factor 2·X; n·irfft undoes rfft's adjoint except at the DC and Nyquist bins;
-the frame was multiplied by the window before the FFT.
+Three things to get right: the derivative of |X|² with respect to X, the adjoint of rfft (mind the DC
+and Nyquist bins), and the window the frame was multiplied by before the FFT.
 """
 
 from lcn_np.ops import overlap_add, power_spectrogram_forward  # noqa: F401

@@ -1,6 +1,7 @@
 """Exercise: the backward pass of dynamic routing with cosine agreement.
 
 Grade it with:  python -m lcn_np.grade walkthrough/exercises/routing_backward.py
+Stuck? Add --hint 1 (then 2, then 3) for hints that lead towards the answer without giving it.
 
 The forward pass (given, lcn_np.ops.routing_forward(u_hat, iterations, agreement)) keeps its arrays in
 the layout (N, J, I, ·): J output capsules, I input capsules.

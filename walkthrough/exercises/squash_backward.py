@@ -1,6 +1,7 @@
 """Exercise: the backward pass of squash.
 
 Grade it with:  python -m lcn_np.grade walkthrough/exercises/squash_backward.py
+Stuck? Add --hint 1 (then 2, then 3) for hints that lead towards the answer without giving it.
 
 The forward pass (given, lcn_np.ops.squash_forward) works along the last axis:
 

@@ -1,0 +1,16 @@
+"""Wrong: takes irfft itself as the adjoint of rfft (its 1/n not undone)."""
+import numpy as np
+
+from lcn_np.ops import overlap_add
+
+
+def power_spectrogram_backward(dout, cache):
+    X, win, n, hop = cache["X"], cache["win"], cache["n_fft"], cache["hop_length"]
+    g = dout if cache["batched"] else dout[None]
+    Z = 2 * g.transpose(0, 2, 1) * X                 # dP/dRe = 2 Re, dP/dIm = 2 Im: as a complex number 2·g·X
+    Z[..., 0] *= 2                                   # irfft counts DC once, every other bin twice …
+    if n % 2 == 0:
+        Z[..., -1] *= 2                              # … and Nyquist once, when there is one
+    dframe = np.fft.irfft(Z, n=n, axis=-1) * win / 2
+    dx = overlap_add(dframe.astype(cache["dtype"]), hop, cache["T"])
+    return dx if cache["batched"] else dx[0]
