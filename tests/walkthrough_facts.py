@@ -114,7 +114,11 @@ DECLARED = {
            "84 %", "33 %",               # the MFCC + SVM baseline measured for the README, not committed
            "72 %",                       # round 1's cn-dsc-dr (its table below prints 72.08 % from results/)
            "20 %",                       # --test-size, a setting
-           "90 %"},                      # the accuracy at which the sampling error is illustrated
+           "90 %",                       # the accuracy at which the sampling error is illustrated
+           "0.6",                        # the saturated capsule lengths of the stopped 3-block run (its log,
+                                         # not committed: the run was stopped at epoch 20)
+           "94.35 %", "85 %",            # the paper's LCN; the training accuracy read off the figure below
+           "86.7 %"},                    # the PyTorch probe quoted in issue #11 (not this code)
     "12": {"14.2"},                      # the CuPy version of the committed API snapshot (a citation)
 }
 
@@ -236,6 +240,19 @@ def _eps(ns):
 
 def _minutes(name):
     return lambda ns: result(name)["train_seconds"] / 60
+
+
+def _final(name):
+    return json.loads((RESULTS / "final" / f"{name}.json").read_text())
+
+
+def _recipe(name):
+    return json.loads((RESULTS / "recipe" / f"{name}.json").read_text())
+
+
+def _lcn_capsules(n_blocks):
+    from lcn_np.model import build
+    return build("lcn", 6, (64, 128), n_blocks=n_blocks).config["n_primary_capsules"]
 
 
 def _ua(name):
@@ -386,6 +403,18 @@ FACTS += [
     Fact("11", r"lifted it from (\d+ %)", _ua("casia-lcn"), "casia-lcn.json"),
     Fact("11", r"lifted it from \d+ % to (\d+ %)", _ua("casia-lcn-e80"), "casia-lcn-e80.json"),
     Fact("11", r"150 epochs gave no more \((\d+ %)\)", _ua("casia-lcn-e150"), "casia-lcn-e150.json"),
+    Fact("11", r"round 1's 55 % \(30 epochs\) and (\d+ %) \(80", _ua("casia-lcn-e80"), "casia-lcn-e80.json"),
+    Fact("11", r"(\d \d{3}) primary capsules;", lambda ns: _lcn_capsules(3), "build('lcn', 6, (64, 128), n_blocks=3)"),
+    Fact("11", r"\(64 channels, (\d+)\s+capsules\)", lambda ns: _lcn_capsules(5), "build('lcn', 6, (64, 128), n_blocks=5)"),
+    Fact("11", r"reaches about (\d+ %) on an honest", lambda ns: 100 * _final("lcn-3seeds")["ua"], "results/final/lcn-3seeds.json"),
+    Fact("11", r"some (\d+) points under an SVM", lambda ns: 100 * (_final("baseline-3seeds")["ua"] - _final("lcn-3seeds")["ua"]),
+         "results/final/*-3seeds.json", slack=0.5),
+    Fact("11", r"(\d+) under the paper's", lambda ns: 94.35 - 100 * _final("lcn-3seeds")["ua"], "the paper and lcn-3seeds.json",
+         slack=0.5),
+    Fact("11", r"\((\d+\.\d %) against \d+\.\d %", lambda ns: 100 * _recipe("lcn-copies-windows-k5-e60")["final"]["ua"],
+         "results/recipe/lcn-copies-windows-k5-e60.json"),
+    Fact("11", r"against (\d+\.\d %) for the last", lambda ns: 100 * _recipe("lcn-mel-deltas-windows-k5-e60")["final"]["ua"],
+         "results/recipe/lcn-mel-deltas-windows-k5-e60.json"),
     # 12 (slip: "hours")
     Fact("12", r"from (\d+\.\d min) \(the LCN", _minutes("casia-lcn"), "casia-lcn.json's train_seconds"),
     Fact("12", r"to\s+(\d+\.\d min) \(cn-dsc", _minutes("casia-cn-dsc"), "casia-cn-dsc.json's train_seconds"),
