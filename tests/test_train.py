@@ -190,7 +190,8 @@ def test_the_real_data_recipe_and_its_defaults():
         ("lcn", "mobilenet_v1_0.25", "mel", "deltas", "windows")
     assert (real.epochs, real.n_blocks, real.image_size, real.val_size) == (60, 5, 64, 0.1)
     table = train.parse_args(["--data", "somewhere", "--variant", "cn-dsc-dr"])
-    assert (table.epochs, table.n_blocks, table.pretrained) == (40, None, None)
+    assert (table.epochs, table.n_blocks, table.pretrained, table.time, table.frequency) == \
+        (30, None, None, "resize", "linear")
     assert train.parse_args(["--data", "x", "--pretrained", "none"]).pretrained is None
     synthetic = train.parse_args([])
     assert (synthetic.variant, synthetic.image_size, synthetic.epochs, synthetic.time) == ("cn-dsc-dr", 32, 25, "resize")
