@@ -122,3 +122,13 @@ def test_capsule_init_is_neither_dead_nor_saturated(agreement, n_in):
     layer = layers.CapsuleLayer(n_in, 8, 6, 16, agreement=agreement, rng=r)
     lengths = numpy.linalg.norm(layer.forward(u.astype(numpy.float32)), axis=-1)
     assert 0.05 < lengths.mean() < 0.9, lengths.mean()
+
+
+def test_flatten_then_linear_gradient(rng):
+    """The paper's CNN ends in Flatten → Linear: the reshape's backward must undo its forward exactly."""
+    seq = layers.Sequential([("flatten", layers.Flatten()),
+                             ("fc", layers.Linear(3 * 5 * 7, 4, rng=numpy.random.default_rng(2), dtype="float64"))])
+    x = f64(rng, 2, 3, 5, 7)
+    report = check_sequential(seq, x)
+    assert report.ok, str(report)
+    assert seq.output_shape(x.shape) == (2, 4)
