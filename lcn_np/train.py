@@ -69,7 +69,8 @@ RECIPES = {
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m lcn_np.train", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m lcn_np.train", description=__doc__.replace("``", "`"),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="corpus folder (default: the built-in synthetic corpus)")
     p.add_argument("--dataset", default="auto", choices=["auto", "casia", "emodb", "ravdess", "folder"])
     p.add_argument("--variant", choices=VARIANTS,
@@ -88,7 +89,7 @@ def parse_args(argv=None):
                    help="map each utterance's own dB range to [-1, 1], or a fixed range (keeps loudness)")
     p.add_argument("--n-blocks", type=int, default=None,
                    help="MobileNet blocks in the front end of cn-dsc-pm / lcn (default: chosen by image size)")
-    p.add_argument("--epochs", type=int, help="default: see the recipes at the top of --help")
+    p.add_argument("--epochs", type=int, help="default: from the recipe above")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     p.add_argument("--optimizer", default="adamw", choices=["sgd", "adam", "adamw"])
