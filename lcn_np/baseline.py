@@ -42,7 +42,7 @@ def utterance_vector(wave, config, n_mfcc=30, n_mels=64):
 
 
 def corpus_vectors(items, config, log=print):
-    """(V (N, 156), kept items); unreadable files are named and skipped."""
+    """(V (N, 248), kept items); unreadable files are named and skipped."""
     vectors, kept = [], []
     for item in items:
         try:
@@ -71,8 +71,7 @@ def make_classifier(kind, n_classes, C=None, gamma=None):
     """An object with fit(X, y) and predict(X)."""
     if kind == "svm":
         from sklearn.svm import SVC
-        n_gamma = gamma
-        return SVC(C=C, gamma=n_gamma, kernel="rbf")
+        return SVC(C=C, gamma=gamma, kernel="rbf")
 
     class LogReg:
         def fit(self, X, y):
@@ -156,8 +155,13 @@ def main(argv=None):
     config = FeatureConfig()
     t0 = time.perf_counter()
     V, items = corpus_vectors(corpus.items, config)
-    y = numpy.array([item.label for item in items])
+    y = numpy.array([item.label for item in items], dtype=numpy.int64)
     classes = list(corpus.classes)
+    counts = numpy.bincount(y, minlength=len(classes))
+    if counts.min() < 2:
+        print(f"error: {args.data}: class {classes[int(counts.argmin())]!r} has {counts.min()} readable file(s); "
+              "every class needs at least 2 to be split into training and test", file=sys.stderr)
+        return 2
     print(f"baseline ({'RBF-SVM' if kind == 'svm' else 'logistic regression'} on MFCC statistics): "
           f"{len(items)} utterances of {corpus.name}, features in {time.perf_counter() - t0:.1f} s")
     per_seed = []

@@ -68,3 +68,15 @@ def test_a_split_file_from_another_corpus_is_refused(corpus_dir, tmp_path, capsy
     assert baseline.main(["--data", str(corpus_dir), "--classifier", "logreg",
                           "--split-from", str(tmp_path / "split.json")]) == 2
     assert "not in --data" in capsys.readouterr().err
+
+
+def test_a_class_without_readable_files_is_a_clear_error(tmp_path, capsys):
+    for label in ("angry", "sad"):
+        (tmp_path / label).mkdir()
+    (tmp_path / "sad" / "broken.wav").write_text("not audio")
+    import soundfile
+    for i in range(3):
+        soundfile.write(tmp_path / "angry" / f"{i}.wav", numpy.random.default_rng(i).standard_normal(8000) * 0.1, 16000)
+    assert baseline.main(["--data", str(tmp_path), "--classifier", "logreg"]) == 2
+    captured = capsys.readouterr()
+    assert "'sad' has 0 readable file(s)" in captured.err and "broken.wav" in captured.out
