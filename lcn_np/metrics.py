@@ -65,3 +65,31 @@ def mean_std_table(classes, named_results, label="ours"):
                  + f"{cell(ua.mean(), ua.std()):>15s}{cell(wa.mean(), wa.std()):>15s}"
                  + f"{numpy.mean([r['train_seconds'] for _, r in named_results]) / 60:7.1f} min")
     return "\n".join(lines)
+
+
+def paired_comparison(a, b):
+    """Is model A above model B beyond the noise of a few seeds? Paired by seed: the same seed gives both
+    the same split, so the split's luck cancels in the difference d_s = UA_A(s) − UA_B(s).
+
+    ``a``, ``b``: {seed: UA}; only the seeds both have count. With n seeds, mean d̄ and standard deviation
+    s_d (n − 1 in the denominator), the paired t statistic is t = d̄ / (s_d / √n) with n − 1 degrees of
+    freedom. The verdict is 'A > B' (or 'A < B') when every seed agrees on the sign and the two-sided
+    p-value of t is under 0.05, else 'within noise'. With 3 seeds that needs |t| > 4.30: a consistent gap
+    several times larger than its spread — a deliberately strict bar for 240 test utterances per run.
+
+    Returns dict(seeds, diffs, mean, std, t, p, verdict)."""
+    from scipy.stats import t as student_t
+    seeds = sorted(set(a) & set(b))
+    if len(seeds) < 2:
+        raise ValueError(f"a paired comparison needs at least 2 common seeds, got {seeds}")
+    d = numpy.array([a[s] - b[s] for s in seeds], dtype=float)
+    mean, std = float(d.mean()), float(d.std(ddof=1))
+    if std == 0:
+        t, p = (numpy.inf * numpy.sign(mean) if mean else 0.0), (0.0 if mean else 1.0)
+    else:
+        t = mean / (std / len(d) ** 0.5)
+        p = float(2 * student_t.sf(abs(t), len(d) - 1))
+    same_sign = bool(numpy.all(d > 0) or numpy.all(d < 0))
+    verdict = ("A > B" if mean > 0 else "A < B") if same_sign and p < 0.05 else "within noise"
+    return {"seeds": seeds, "diffs": d.tolist(), "mean": mean, "std": std, "t": float(t), "p": p,
+            "verdict": verdict}

@@ -12,8 +12,17 @@ Schedules map a step number to a learning rate: constant, cosine (with linear wa
 (Smith 2018: warm up from max_lr/25 to max_lr over the first 30 % of steps, then cosine down to max_lr/1e4).
 
 Parameters whose names start with a prefix in ``frozen`` are left untouched (``--freeze-frontend``).
+
+Weight averaging (Polyak & Juditsky 1992; Keras' ``use_ema``): with ``ema = β > 0`` every step also keeps
+
+    θ̄ ← β·θ̄ + (1−β)·θ        (θ̄ starts at θ; β = 0.995 averages over the last ~1/(1−β) = 200 steps)
+
+and ``with opt.averaged():`` puts θ̄ into the parameters for the block (evaluation, the best checkpoint).
+The average smooths the last steps' noise out of the weights, so the epoch-to-epoch figures a validation
+set chooses from jump less. It is an optimiser slot ("ema"), so checkpoints save and resume it.
 """
 
+import contextlib
 import math
 
 import numpy
@@ -23,11 +32,46 @@ from .parallel import map_chunks
 
 
 class Optimizer:
-    def __init__(self, parameters, lr, weight_decay=0.0):
+    def __init__(self, parameters, lr, weight_decay=0.0, ema=0.0):
         self.parameters = parameters          # callable returning {name: (array, grad)} — read fresh every step
         self.lr, self.weight_decay = lr, weight_decay
+        if not 0.0 <= ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1), got {ema}")
+        self.ema = ema
         self.frozen = set()
         self.state, self.t = {}, 0
+
+    def update_average(self):
+        """θ̄ ← β·θ̄ + (1−β)·θ for every trained parameter (called at the end of ``step``)."""
+        if not self.ema:
+            return
+        for name, p, _ in self.trainable():
+            slots = self.state.setdefault(name, {})
+            if "ema" not in slots:
+                slots["ema"] = p.copy()
+            else:
+                avg = slots["ema"]
+                avg *= self.ema
+                avg += (1 - self.ema) * p
+
+    def swap_average(self):
+        """Exchange every parameter with its average, in place (a second call swaps back)."""
+        params = self.parameters()
+        for name, slots in self.state.items():
+            if "ema" in slots:
+                p, avg = params[name][0], slots["ema"]
+                tmp = p.copy()
+                p[...] = avg
+                avg[...] = tmp
+
+    @contextlib.contextmanager
+    def averaged(self):
+        """Within the block the parameters hold their averages (without ``ema``: nothing changes)."""
+        self.swap_average()
+        try:
+            yield
+        finally:
+            self.swap_average()
 
     def trainable(self):
         for name, (p, g) in self.parameters().items():
@@ -57,8 +101,8 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    def __init__(self, parameters, lr=0.01, momentum=0.9, weight_decay=0.0, nesterov=False):
-        super().__init__(parameters, lr, weight_decay)
+    def __init__(self, parameters, lr=0.01, momentum=0.9, weight_decay=0.0, nesterov=False, ema=0.0):
+        super().__init__(parameters, lr, weight_decay, ema)
         self.momentum, self.nesterov = momentum, nesterov
 
     def step(self):
@@ -71,11 +115,13 @@ class SGD(Optimizer):
             m = g.copy() if m is None else self.momentum * m + g
             slots["m"] = m
             p -= (self.lr * (g + self.momentum * m) if self.nesterov else self.lr * m).astype(p.dtype)
+        self.update_average()
 
 
 class Adam(Optimizer):
-    def __init__(self, parameters, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=True):
-        super().__init__(parameters, lr, weight_decay)
+    def __init__(self, parameters, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=True,
+                 ema=0.0):
+        super().__init__(parameters, lr, weight_decay, ema)
         self.betas, self.eps, self.decoupled = betas, eps, decoupled
 
     def step(self):
@@ -97,6 +143,7 @@ class Adam(Optimizer):
                 map_chunks(update, *(a.reshape(-1) for a in arrays))
             else:
                 update(*arrays)
+        self.update_average()
 
 
 def _adam_update(p, g, m, v, b1, b2, bc1, bc2, lr, eps, decay):
@@ -119,12 +166,12 @@ def _adam_update(p, g, m, v, b1, b2, bc1, bc2, lr, eps, decay):
     p -= tmp
 
 
-def make_optimizer(name, parameters, lr, weight_decay=0.0):
-    """'sgd', 'adam' (L2 decay added to the gradient) or 'adamw' (decoupled decay)."""
+def make_optimizer(name, parameters, lr, weight_decay=0.0, ema=0.0):
+    """'sgd', 'adam' (L2 decay added to the gradient) or 'adamw' (decoupled decay); ``ema``: see above."""
     if name == "sgd":
-        return SGD(parameters, lr, momentum=0.9, weight_decay=weight_decay)
+        return SGD(parameters, lr, momentum=0.9, weight_decay=weight_decay, ema=ema)
     if name in ("adam", "adamw"):
-        return Adam(parameters, lr, weight_decay=weight_decay, decoupled=name == "adamw")
+        return Adam(parameters, lr, weight_decay=weight_decay, decoupled=name == "adamw", ema=ema)
     raise ValueError(f"optimizer must be sgd, adam or adamw, got {name!r}")
 
 

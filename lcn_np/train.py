@@ -94,6 +94,9 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     p.add_argument("--optimizer", default="adamw", choices=["sgd", "adam", "adamw"])
     p.add_argument("--weight-decay", type=float, default=1e-2)
+    p.add_argument("--ema", type=float, default=0.0, metavar="BETA",
+                   help="evaluate and hand over a running average of the weights, θ̄ ← βθ̄ + (1−β)θ after every "
+                        "step (e.g. 0.995; 0: the weights as they are)")
     p.add_argument("--schedule", default="onecycle", choices=["onecycle", "cosine", "constant"])
     p.add_argument("--seed", type=int, default=0, help="the split, the initialisation and every random step")
     p.add_argument("--seeds", type=int, nargs="+", metavar="SEED",
@@ -120,6 +123,8 @@ def parse_args(argv=None):
                         "variants on --data), or none (random initialisation)")
     p.add_argument("--freeze-frontend", type=int, default=0, metavar="N", help="keep the front end frozen for N epochs")
     p.add_argument("--no-augment", dest="augment", action="store_false")
+    p.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
+                   help="mix pairs of training images, λ ~ Beta(α, α), and their targets (e.g. 0.4; 0: off)")
     p.add_argument("--synthetic-per-class", type=int, default=20, help="synthetic utterances per emotion and speaker")
     p.add_argument("--stop-after-steps", type=int, default=0, help=argparse.SUPPRESS)   # tests: simulated Ctrl-C
     args = p.parse_args(argv)
@@ -214,6 +219,15 @@ def training_batch(X, batch, rng, args, config):
     return augment(xb, rng, max_shift=0.0 if config.time == "windows" else 0.1, silence=config.silence())
 
 
+def mixup(xb, yb, rng, alpha):
+    """mixup (Zhang et al. 2018): x̃ = λ·x + (1−λ)·x[perm], λ ~ Beta(α, α) once per batch, and the loss
+    λ·L(x̃, y) + (1−λ)·L(x̃, y[perm]). Both losses are linear in their one-hot targets T, so this is
+    training on the mixed target λ·T + (1−λ)·T[perm]. Returns (x̃, [(λ, y), (1−λ, y[perm])])."""
+    lam = float(rng.beta(alpha, alpha))
+    perm = rng.permutation(len(yb))
+    return (lam * xb + (1 - lam) * xb[perm]).astype(xb.dtype), [(lam, yb), (1 - lam, yb[perm])]
+
+
 class Interrupted(Exception):
     pass
 
@@ -239,15 +253,21 @@ def resume_from(path, model, opt, meta, log):
 
 
 def train_step(model, opt, args, xb, yb, lr, where):
-    """Forward, loss, backward, clipping, update; returns (loss, scores). ``where`` names the step."""
+    """Forward, loss, backward, clipping, update; returns (loss, scores). ``where`` names the step.
+
+    ``yb``: the labels (N,), or with mixup a list of (weight, labels) whose weighted losses are summed."""
     xp = backend.device_module()
     for _, layer in model.body.named():
         if isinstance(layer, Dropout):                       # dropout masks: seeded per step too
             layer.rng = where["rng"]
     scores_b = model.forward(xp.asarray(xb))
+    targets = yb if isinstance(yb, list) else [(1.0, yb)]
     try:
-        loss, cache = model.loss_forward(scores_b, xp.asarray(yb))
-        model.backward(model.loss_backward(cache))
+        loss, dscores = 0.0, 0.0
+        for weight, labels in targets:
+            part, cache = model.loss_forward(scores_b, xp.asarray(labels))
+            loss, dscores = loss + weight * part, dscores + weight * model.loss_backward(cache)
+        model.backward(dscores)
         clip_grad_norm(model.parameters, 5.0)
     except FloatingPointError as exc:
         raise FloatingPointError(f"epoch {where['epoch'] + 1}, step {where['step'] + 1}: {exc}. "
@@ -271,9 +291,11 @@ def train_epoch(model, opt, args, config, X, y, train_idx, epoch, meta, steps_pe
             raise Interrupted
         batch = order[step * args.batch_size:(step + 1) * args.batch_size]
         rng = step_rng(args.seed, epoch, step)
-        xb = training_batch(X, batch, rng, args, config)
+        xb, yb = training_batch(X, batch, rng, args, config), y[batch]
+        if args.mixup:
+            xb, yb = mixup(xb, yb, rng, args.mixup)
         lr = lr_at(epoch * steps_per_epoch + step, steps_per_epoch * args.epochs, args.lr, args.schedule)
-        loss, scores_b = train_step(model, opt, args, xb, y[batch], lr, {"rng": rng, "epoch": epoch, "step": step})
+        loss, scores_b = train_step(model, opt, args, xb, yb, lr, {"rng": rng, "epoch": epoch, "step": step})
         losses.append(loss)
         correct += int((backend.to_numpy(scores_b.argmax(axis=1)) == y[batch]).sum())
         seen += len(batch)
@@ -294,7 +316,7 @@ def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=Fal
     shape = config.input_shape if config.time == "windows" else args.image_size
     model = build(args.variant, n_classes, shape, seed=args.seed, pretrained=args.pretrained,
                   **({"n_blocks": args.n_blocks} if args.n_blocks else {}))
-    opt = make_optimizer(args.optimizer, model.parameters, args.lr, args.weight_decay)
+    opt = make_optimizer(args.optimizer, model.parameters, args.lr, args.weight_decay, ema=args.ema)
     steps_per_epoch = -(-len(train_idx) // args.batch_size)
     meta = new_meta(args, model, classes, config, split["name"])
     last, best = out / "last.npz", out / "best.npz"
@@ -312,24 +334,27 @@ def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=Fal
         for epoch in range(meta["epoch"], args.epochs):
             loss, train_acc, bar = train_epoch(model, opt, args, config, X, y, train_idx, epoch, meta,
                                                steps_per_epoch, budget)
-            val = evaluate(model, X, y, val_idx, n_classes, config)
-            test = evaluate(model, X, y, test_idx, n_classes, config)
-            meta["history"].append({"epoch": epoch + 1, "loss": loss, "train_acc": train_acc,
-                                    "val_ua": val and val["ua"], "val_wa": val and val["wa"],
-                                    "test_ua": test["ua"], "test_wa": test["wa"], "lr": opt.lr})
-            bar.close(loss=loss or 0.0, acc=train_acc, **({"val_UA": val["ua"]} if val else {}), test_UA=test["ua"])
-            meta["epoch"], meta["step"] = epoch + 1, 0
-            chosen = val["ua"] if val else 0.0                   # no validation set: the last epoch is best
-            if meta["best"] is None or chosen >= meta["best"]["val_ua"]:
-                meta["best"] = {"epoch": epoch + 1, "val_ua": chosen}
-                save(best)
+            with opt.averaged():                                 # --ema: the averaged weights are the model
+                val = evaluate(model, X, y, val_idx, n_classes, config)
+                test = evaluate(model, X, y, test_idx, n_classes, config)
+                meta["history"].append({"epoch": epoch + 1, "loss": loss, "train_acc": train_acc,
+                                        "val_ua": val and val["ua"], "val_wa": val and val["wa"],
+                                        "test_ua": test["ua"], "test_wa": test["wa"], "lr": opt.lr})
+                bar.close(loss=loss or 0.0, acc=train_acc, **({"val_UA": val["ua"]} if val else {}),
+                          test_UA=test["ua"])
+                meta["epoch"], meta["step"] = epoch + 1, 0
+                chosen = val["ua"] if val else 0.0               # no validation set: the last epoch is best
+                if meta["best"] is None or chosen >= meta["best"]["val_ua"]:
+                    meta["best"] = {"epoch": epoch + 1, "val_ua": chosen}
+                    save(best)
             save(last)
     except (KeyboardInterrupt, Interrupted):
         save(last)
         log(f"\ninterrupted: saved {last}. Resume with:\n  {args.command}")
         raise KeyboardInterrupt from None
     train_seconds += time.perf_counter() - t0
-    final = evaluate(model, X, y, test_idx, n_classes, config)
+    with opt.averaged():
+        final = evaluate(model, X, y, test_idx, n_classes, config)
     state, _, _ = load_checkpoint(best)
     model.load_state_dict(state, str(best))
     selected = evaluate(model, X, y, test_idx, n_classes, config)

@@ -77,3 +77,42 @@ def test_clip_grad_norm_refuses_nan():
     g = numpy.array([numpy.nan, 1.0])
     with pytest.raises(FloatingPointError, match="gradient of a is NaN"):
         clip_grad_norm(lambda: {"a": (None, g), "b": (None, numpy.ones(2))}, 1.0)
+
+
+@pytest.mark.parametrize("name", ["sgd", "adamw"])
+def test_weight_average_by_hand_and_swap(name):
+    p, g = numpy.array([1.0, -2.0, 0.5]), numpy.array([0.5, -0.25, 0.125])
+    q, h = numpy.array([0.3, 0.7]), numpy.array([-0.1, 0.2])
+    params = lambda: {"a": (p, g), "b": (q, h)}                       # noqa: E731
+    opt = make_optimizer(name, params, 0.1, 0.0, ema=0.9)
+    seen = []
+    for _ in range(3):
+        opt.step()
+        seen.append(p.copy())
+    expected = seen[0]                                  # θ̄ starts at the first θ, then θ̄ ← 0.9 θ̄ + 0.1 θ
+    for theta in seen[1:]:
+        expected = 0.9 * expected + 0.1 * theta
+    numpy.testing.assert_allclose(opt.state["a"]["ema"], expected)
+    raw = p.copy()
+    with opt.averaged():
+        numpy.testing.assert_allclose(p, expected)      # the same array object, now holding θ̄
+    numpy.testing.assert_array_equal(p, raw)            # and back
+    with pytest.raises(RuntimeError):
+        with opt.averaged():
+            raise RuntimeError("an error inside the block still restores the weights")
+    numpy.testing.assert_array_equal(p, raw)
+    other = make_optimizer(name, params, 0.1, 0.0, ema=0.9)
+    other.load_state_dict(opt.state_dict())             # the average is resumed with the optimiser
+    numpy.testing.assert_array_equal(other.state["a"]["ema"], opt.state["a"]["ema"])
+
+
+def test_weight_average_off_changes_nothing_and_bad_beta_is_refused():
+    p, g = numpy.ones(2), numpy.full(2, 0.3)
+    opt = Adam(lambda: {"a": (p, g)}, lr=0.1)
+    opt.step()
+    assert "ema" not in opt.state["a"]
+    before = p.copy()
+    with opt.averaged():
+        numpy.testing.assert_array_equal(p, before)
+    with pytest.raises(ValueError, match="ema"):
+        Adam(lambda: {"a": (p, g)}, lr=0.1, ema=1.0)

@@ -45,17 +45,35 @@ def test_end_to_end_writes_metrics_checkpoints_and_split(corpus_dir, tmp_path, c
     assert "average" in text.out and "also occur in training" in text.out
 
 
-def test_interrupted_then_resumed_equals_uninterrupted(corpus_dir, tmp_path, capsys):
-    args = ["--data", str(corpus_dir), "--variant", "cn-dsc", "--seed", "3"] + FAST
+@pytest.mark.parametrize("extra", [[], ["--ema", "0.9"]], ids=["plain", "ema"])
+def test_interrupted_then_resumed_equals_uninterrupted(corpus_dir, tmp_path, capsys, extra):
+    args = ["--data", str(corpus_dir), "--variant", "cn-dsc", "--seed", "3"] + FAST + extra
     run(args + ["--out", str(tmp_path / "a")], capsys)
     code, text = run(args + ["--out", str(tmp_path / "b"), "--stop-after-steps", "5"], capsys)
     assert code == 130 and "--resume" in text.out
     meta = load_checkpoint(tmp_path / "b" / "last.npz")[2]
     assert (meta["epoch"], meta["step"]) == (1, 2)           # 24 training items, 3 steps per epoch: inside epoch 2
     assert run(args + ["--out", str(tmp_path / "b"), "--resume"], capsys)[0] == 0
-    a, b = load_checkpoint(tmp_path / "a" / "last.npz")[0], load_checkpoint(tmp_path / "b" / "last.npz")[0]
+    (a, a_opt, _), (b, b_opt, _) = load_checkpoint(tmp_path / "a" / "last.npz"), load_checkpoint(tmp_path / "b" / "last.npz")
     for k in a:
         numpy.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    assert a_opt.keys() == b_opt.keys() and any(k.startswith("ema/") for k in a_opt) == bool(extra)
+    for k in a_opt:
+        numpy.testing.assert_array_equal(a_opt[k], b_opt[k], err_msg=k)
+
+
+def test_ema_hands_over_the_averaged_weights(corpus_dir, tmp_path, capsys):
+    out = tmp_path / "e"
+    code, _ = run(["--data", str(corpus_dir), "--out", str(out), "--ema", "0.9", "--val-size", "0"] + FAST, capsys)
+    best, _, _ = load_checkpoint(out / "best.npz")                 # no validation set: best = the last epoch
+    last, opt, _ = load_checkpoint(out / "last.npz")
+    assert code == 0 and best.keys() == last.keys()
+    averaged = [k for k in last if f"ema/{k}" in opt]          # every trained weight, not BN's running stats
+    assert len(averaged) > 10
+    for k in averaged:
+        avg = opt[f"ema/{k}"]
+        numpy.testing.assert_array_equal(best[k], avg, err_msg=k)     # best.npz: the averages as weights
+        assert not numpy.array_equal(last[k], avg)                    # last.npz: the raw weights, for resuming
 
 
 def test_the_printed_resume_command_works_when_pasted(corpus_dir, tmp_path, capsys):
@@ -203,3 +221,31 @@ def test_a_missing_default_weight_file_says_what_to_do(corpus_dir, tmp_path, cap
     code = train.main(["--data", str(corpus_dir), "--out", str(tmp_path / "o"), "--epochs", "1", "--no-cache"])
     err = capsys.readouterr().err
     assert code == 2 and "mobilenet_v1_0.25" in err and "--pretrained" in err and "offline" in err
+
+
+def test_mixup_mixes_images_and_weights_the_two_losses():
+    from lcn_np.ops import margin_loss_forward
+    rng = numpy.random.default_rng(5)
+    xb, yb = rng.normal(size=(7, 3, 5, 9)).astype("float32"), rng.integers(0, 6, 7)
+    mixed, targets = train.mixup(xb, yb, numpy.random.default_rng(1), 0.4)
+    (lam, y1), (rest, y2) = targets
+    perm = numpy.random.default_rng(1)
+    lam_again, order = perm.beta(0.4, 0.4), perm.permutation(7)
+    assert lam == lam_again and rest == pytest.approx(1 - lam) and mixed.dtype == xb.dtype
+    numpy.testing.assert_allclose(mixed, lam * xb + (1 - lam) * xb[order], rtol=1e-6)
+    numpy.testing.assert_array_equal(y2, yb[order])
+    # the weighted sum of the two margin losses = the margin loss on the mixed one-hot targets
+    lengths = rng.uniform(0.05, 0.95, (7, 6))
+    T = lam * numpy.eye(6)[y1] + (1 - lam) * numpy.eye(6)[y2]
+    soft = (T * (0.9 - lengths).clip(0) ** 2 + 0.5 * (1 - T) * (lengths - 0.1).clip(0) ** 2).sum() / 7
+    both = lam * margin_loss_forward(lengths, y1)[0] + (1 - lam) * margin_loss_forward(lengths, y2)[0]
+    assert both == pytest.approx(soft)
+
+
+def test_mixup_run_trains_and_is_reproducible(corpus_dir, tmp_path, capsys):
+    args = ["--data", str(corpus_dir), "--mixup", "0.4", "--seed", "2"] + FAST
+    assert run(args + ["--out", str(tmp_path / "a")], capsys)[0] == 0
+    assert run(args + ["--out", str(tmp_path / "b")], capsys)[0] == 0
+    a, b = load_checkpoint(tmp_path / "a" / "last.npz")[0], load_checkpoint(tmp_path / "b" / "last.npz")[0]
+    for k in a:
+        numpy.testing.assert_array_equal(a[k], b[k], err_msg=k)

@@ -225,6 +225,39 @@ def learning_curves():
     save(fig, "11_curves.png")
 
 
+TABLE3_ORDER = ("cnn", "cn", "cn-dsc", "cn-dsc-dr", "cn-dsc-pm", "lcn")
+
+
+def variant_curves():
+    """Chapter 11: one run per Table-3 variant (its first seed), training accuracy against validation and
+    test UA per epoch (walkthrough/results/table3/*.json). The gap between the training curve and the
+    other two is each variant's overfitting; a training curve that is still rising at the end is underfitting."""
+    found = {p.stem: json.loads(p.read_text()) for p in (HERE / "results" / "table3").glob("*.json")}
+    variants = [v for v in TABLE3_ORDER if v in found]
+    if not variants:
+        print("skipped 11_variant_curves.png: no walkthrough/results/table3/*.json")
+        return
+    cols = 3
+    rows = -(-len(variants) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), sharey=True, squeeze=False)
+    for ax, v in zip(axes.flat, variants):
+        run = found[v]["per_seed"][0]
+        h = run["history"]
+        epochs = [e["epoch"] for e in h]
+        ax.plot(epochs, [100 * e["train_acc"] for e in h], label="training accuracy (augmented)")
+        ax.plot(epochs, [100 * e["val_ua"] for e in h], label="validation UA (chooses best.npz)")
+        ax.plot(epochs, [100 * e["test_ua"] for e in h], label="test UA (for the record)")
+        ax.axvline(run["selected_epoch"], color="grey", lw=0.8, ls=":")
+        ax.set(xlabel="epoch", title=f"{v}, seed {run['seed']}")
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(variants):]:
+        ax.axis("off")
+    for row in axes:
+        row[0].set_ylabel("%")
+    axes.flat[0].legend(fontsize=7, loc="lower right")
+    save(fig, "11_variant_curves.png")
+
+
 def part2(checkpoint):
     """Chapters 6–10: run walkthrough/figures_part2.py's main() if that file exists."""
     path = HERE / "figures_part2.py"
@@ -242,7 +275,7 @@ def main(argv=None):
                    help="a model trained on CASIA, for chapter 7's trained-routing figure (skipped if absent)")
     args = p.parse_args(argv)
     for figure in (wave_and_spectrogram, window_and_frames, six_emotions, table1_bars, tap_scatter, architecture,
-                   learning_curves):
+                   learning_curves, variant_curves):
         figure()
     part2(args.checkpoint if pathlib.Path(args.checkpoint).exists() else None)
 
