@@ -118,7 +118,8 @@ DECLARED = {
            "0.6",                        # the saturated capsule lengths of the stopped 3-block run (its log,
                                          # not committed: the run was stopped at epoch 20)
            "94.35 %", "85 %",            # the paper's LCN; the training accuracy read off the figure below
-           "86.7 %"},                    # the PyTorch probe quoted in issue #11 (not this code)
+           "86.7 %",                     # the PyTorch probe quoted in issue #11 (not this code)
+           "5 %"},                       # the significance level of paired_comparison (a setting)
     "12": {"14.2"},                      # the CuPy version of the committed API snapshot (a citation)
 }
 
@@ -415,6 +416,9 @@ FACTS += [
          "results/final/baseline-3seeds.json, results/table3/lcn.json", slack=0.5),
     Fact("11", r"(\d+) under the paper's", lambda ns: 94.35 - 100 * _table3("lcn")["ua"], "the paper and table3/lcn.json",
          slack=0.5),
+    Fact("11", r"training windows better \((\d+ %) at the end\)",
+         lambda ns: 100 * _recipe("lcn-mel-deltas-windows-k11-e60")["history"][-1]["train_acc"],
+         "results/recipe/lcn-mel-deltas-windows-k11-e60.json"),
     Fact("11", r"\((\d+\.\d %) against \d+\.\d %", lambda ns: 100 * _recipe("lcn-copies-windows-k5-e60")["final"]["ua"],
          "results/recipe/lcn-copies-windows-k5-e60.json"),
     Fact("11", r"against (\d+\.\d %) for the last", lambda ns: 100 * _recipe("lcn-mel-deltas-windows-k5-e60")["final"]["ua"],

@@ -241,7 +241,7 @@ def variant_curves():
     rows = -(-len(variants) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), sharey=True, squeeze=False)
     for ax, v in zip(axes.flat, variants):
-        run = found[v]["per_seed"][0]
+        run = found[v]["parts"][0]
         h = run["history"]
         epochs = [e["epoch"] for e in h]
         ax.plot(epochs, [100 * e["train_acc"] for e in h], label="training accuracy (augmented)")
