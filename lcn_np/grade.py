@@ -275,7 +275,7 @@ def _exercises():
                 "add up over all of them. dx collects, for every tap, dout times that tap's weight.",
                 "Do it one tap (p, q) at a time with ops.tap on a zero array the size of the padded input, "
                 "then cut the padding away with the four numbers of cache['padding'].",
-            ], input_means={
+            ], also_watched=("depthwise_conv2d_reference_backward", "depthwise_strided_backward"), input_means={
                 "w": "dw[c, 0, p, q] collects, over every example and output position, dout times the input "
                      "pixel that tap (p, q) met there.",
                 "b": "b[c] is added at every example and output position of channel c: db adds dout up over them.",
@@ -297,7 +297,7 @@ def _exercises():
                 "gradients add up over them, and which stay per pixel?",
                 "Reshape x and dout to (N, C, H·W) so that the pixels form one axis; check the shape of each "
                 "product before you reshape it to w.shape — a reshape never fixes an order of axes.",
-            ], also_watched=("conv2d_backward",), input_means={
+            ], also_watched=("conv2d_backward", "conv2d_reference_backward"), input_means={
                 "w": "w is used at every example and pixel: dw adds up dout times x over all of them, "
                      "as a (Cout, Cin) matrix.",
                 "b": "b is added at every example and pixel: db adds dout up over them.",
@@ -413,7 +413,7 @@ def _exercises():
             ], mistakes=[
                 ("swapped-pq", "the winning tap's index is decoded the wrong way round: p and q swapped "
                                "(argmax = p·size + q)", maxpool_swapped),
-            ]),
+            ], also_watched=("maxpool2d_reference_backward",)),
         "batchnorm2d": Exercise(
             "batchnorm2d_backward", ops.batchnorm2d_forward, ops.batchnorm2d_backward,
             ["x", "gamma", "beta", "running_mean", "running_var"],
@@ -438,7 +438,7 @@ def _exercises():
                 "term of dx; μ and σ² are means over M = N·H·W values.",
                 "Check each term alone: a dout constant over a channel, or proportional to x̂, must give "
                 "dx = 0 (the grader's stages 2 and 3 do exactly this).",
-            ], input_means={
+            ], also_watched=("batchnorm2d_reference_backward",), input_means={
                 "gamma": "γ multiplies x̂ at every (n, h, w) of its channel: dgamma adds up over all of them.",
                 "beta": "β is added at every (n, h, w) of its channel: dbeta adds up over all of them.",
             }),
@@ -507,7 +507,7 @@ def watching(functions, calls):
     Calls are recognised by the function's code object through ``sys.setprofile``, so every route counts:
     ``from lcn_np.ops import f``, ``ops.f``, an alias, a closure. The previous profiler is restored after.
     """
-    codes = {f.__code__: f.__name__ for f in functions}
+    codes = {f.__code__: library_name(f) for f in functions}
 
     def profiler(frame, event, arg):
         if event == "call" and frame.f_code in codes:
@@ -522,10 +522,31 @@ def watching(functions, calls):
         sys.setprofile(old)
 
 
+def library_name(f):
+    """How a watched function is named to the student: ``lcn_np.ops.squash_backward`` for what ``lcn_np.ops``
+    exports, the full module path (``lcn_np.ops.conv.depthwise_conv2d_reference_backward``) otherwise."""
+    from . import ops
+    return f"lcn_np.ops.{f.__name__}" if getattr(ops, f.__name__, None) is f else f"{f.__module__}.{f.__name__}"
+
+
+def library_function(name):
+    """An lcn_np function by name: exported by ``lcn_np.ops``, or found in one of its modules (the
+    ``*_reference_backward`` plain forms are not exported, but answer an exercise just as well)."""
+    import importlib
+    from . import ops
+    if hasattr(ops, name):
+        return getattr(ops, name)
+    for module in ("conv", "pooling", "normalization", "activations", "capsules", "routing", "losses",
+                   "spectrogram", "linear"):
+        f = getattr(importlib.import_module(f"lcn_np.ops.{module}"), name, None)
+        if callable(f):
+            return f
+    raise LookupError(f"no lcn_np.ops function named {name!r}")
+
+
 def _call_backward(fn, ex, out, dout, cache, path, calls):
     """Call the student's backward the way the contract says (losses take only the cache); a tuple back."""
-    from . import ops
-    watched = [ex.reference] + [getattr(ops, name) for name in ex.also_watched]
+    watched = [ex.reference] + [library_function(name) for name in ex.also_watched]
     try:
         with watching(watched, calls), numpy.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")      # a NaN is reported from the arrays, with its stage
@@ -921,7 +942,7 @@ def grade(path, tol=1e-5, hint=0):
         means = (first.stage.error_means or first.stage.means) if first.error else _means(ex, first)
         lines.append("")
         lines.append(f"Diagnosis: the first stage that fails is \"{first.stage.name}\"{before}: {means}")
-    watched = ", ".join(f"lcn_np.ops.{f} ({c} call{'s' if c > 1 else ''})" for f, c in sorted(calls.items()))
+    watched = ", ".join(f"{f} ({c} call{'s' if c > 1 else ''})" for f, c in sorted(calls.items()))
     if watched:
         passed = False
         lines.append("")

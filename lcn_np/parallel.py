@@ -66,11 +66,12 @@ def set_threads(n):
     _threads = int(n)
 
 
-def chunks(n):
-    """Fixed (lo, hi) pieces of range(n): min(n, MAX_CHUNKS) pieces as equal as integers allow.
+def chunks(n, max_chunks=MAX_CHUNKS):
+    """Fixed (lo, hi) pieces of range(n): min(n, max_chunks) pieces as equal as integers allow.
 
-    They depend on ``n`` only — that is what makes results independent of the thread count."""
-    k = max(1, min(n, MAX_CHUNKS))
+    They depend on ``n`` (and ``max_chunks``) only — that is what makes results independent of the
+    thread count."""
+    k = max(1, min(n, max_chunks))
     bounds = [n * i // k for i in range(k + 1)]
     return [(bounds[i], bounds[i + 1]) for i in range(k)]
 
@@ -106,16 +107,17 @@ def _run(part, lo, hi):
         _local.inside = False
 
 
-def for_chunks(n, part, xp=numpy):
+def for_chunks(n, part, xp=numpy, max_chunks=MAX_CHUNKS):
     """Run ``part(lo, hi)`` for every chunk of range(n); return the results in chunk order.
 
     ``xp`` is the array module of the op's arrays: CuPy gets one call, ``part(0, n)``; NumPy and the
     stand-in (NumPy underneath: the same chunks, the same bits) get the chunks.
     The parts must write to disjoint slices (or return what they computed) — they may run at once.
+    ``max_chunks`` caps the pieces (fewer, larger chunks where each one runs many small operations).
     """
     if getattr(xp, "__name__", "").split(".")[0] == "cupy":
         return [part(0, n)]
-    pieces = chunks(n)
+    pieces = chunks(n, max_chunks)
     n_threads = min(threads(), len(pieces))
     if n_threads == 1 or getattr(_local, "inside", False):
         return [part(lo, hi) for lo, hi in pieces]

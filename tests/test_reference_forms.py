@@ -1,7 +1,7 @@
 """Fast forms against the plain forms kept beside them: the same results to float32 round-off.
 
-Each fast op (shifted-matrix-product convolution, flipped-kernel depthwise backward, tap-by-tap
-max-pooling, chunked BatchNorm statistics, chunked padding) is compared with its ``*_reference`` on
+Each fast op (shifted-matrix-product convolution, flipped-kernel depthwise backward, channels-last
+strided depthwise convolution, two-step 2×2 max-pooling, tap-by-tap max-pooling, chunked BatchNorm statistics, chunked padding) is compared with its ``*_reference`` on
 float32 inputs with odd, non-square sizes; max-pooling must agree exactly (it only compares and copies).
 """
 
@@ -56,6 +56,19 @@ def test_pad_matches_numpy_pad(rng):
         numpy.testing.assert_array_equal(conv.pad(x, p), numpy.pad(x, ((0, 0), (0, 0), (t, b), (l, r))))
 
 
+@pytest.mark.parametrize("kernel,stride,padding", [(3, 2, (0, 1, 0, 1)), (3, 2, 1), (9, 2, 0), (5, 3, 2), (2, 2, 0)])
+def test_strided_depthwise_channels_last_matches_nchw_taps_and_scatter(rng, kernel, stride, padding):
+    x, w, b = f32(rng, 5, 6, 19, 13), f32(rng, 6, 1, kernel, kernel), f32(rng, 6)
+    out, cache = conv.depthwise_conv2d_forward(x, w, b, stride, padding)
+    assert "xpad_last" in cache                         # the channels-last path ran
+    ref = numpy.empty_like(out)
+    conv.depthwise_taps(cache["xpad"], w, stride, ref)  # the NCHW taps: the same sums in the same order
+    numpy.testing.assert_array_equal(out, ref + b[:, None, None])
+    dout = f32(rng, *out.shape)
+    close(conv.depthwise_conv2d_backward(dout, cache), conv.depthwise_conv2d_reference_backward(dout, cache),
+          "strided depthwise backward")
+
+
 @pytest.mark.parametrize("size,stride", [(2, 2), (3, 3), (2, 3), (3, 2), (2, 1)])
 def test_maxpool_taps_match_argmax_reference_exactly(rng, size, stride):
     x = f32(rng, 3, 4, 9, 11)
@@ -67,6 +80,15 @@ def test_maxpool_taps_match_argmax_reference_exactly(rng, size, stride):
     dout = f32(rng, *out.shape)
     numpy.testing.assert_array_equal(pooling.maxpool2d_backward(dout, cache),
                                      pooling.maxpool2d_reference_backward(dout, ref_cache))
+
+
+@pytest.mark.parametrize("size,stride", [(2, 2), (3, 3)])
+def test_maxpool_ties_go_to_the_first_tap_in_row_major_order(rng, size, stride):
+    x = rng.integers(0, 3, (5, 3, 9, 11)).astype(numpy.float32)    # three values: every kind of tie
+    out, cache = pooling.maxpool2d_forward(x, size, stride)
+    ref, ref_cache = pooling.maxpool2d_reference(x, size, stride)
+    numpy.testing.assert_array_equal(out, ref)
+    numpy.testing.assert_array_equal(cache["argmax"], ref_cache["argmax"])
 
 
 @pytest.mark.parametrize("train", [True, False])

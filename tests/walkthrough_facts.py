@@ -251,6 +251,13 @@ def _table3(variant):
     return json.loads((RESULTS / "table3" / f"{variant}.json").read_text())
 
 
+def _paired(a, b):
+    """metrics.paired_comparison of two Table 3 rows, by seed."""
+    from lcn_np.metrics import paired_comparison
+    by_seed = {v: {p["seed"]: p["ua"] for p in _table3(v)["parts"]} for v in (a, b)}
+    return paired_comparison(by_seed[a], by_seed[b])
+
+
 def _recipe(name):
     return json.loads((RESULTS / "recipe" / f"{name}.json").read_text())
 
@@ -423,6 +430,14 @@ FACTS += [
          "results/recipe/lcn-copies-windows-k5-e60.json"),
     Fact("11", r"against (\d+\.\d %) for the last", lambda ns: 100 * _recipe("lcn-mel-deltas-windows-k5-e60")["final"]["ua"],
          "results/recipe/lcn-mel-deltas-windows-k5-e60.json"),
+    Fact("11", r"third seed's gap \(\+(\d+\.\d)\)", lambda ns: _paired("cn-dsc-dr", "cn-dsc")["diffs"][2] * 100,
+         "results/table3/cn-dsc-dr.json and cn-dsc.json, seed 4"),
+    Fact("11", r"first two \(\+(\d+\.\d), ", lambda ns: _paired("cn-dsc-dr", "cn-dsc")["diffs"][0] * 100,
+         "results/table3/cn-dsc-dr.json and cn-dsc.json, seed 2"),
+    Fact("11", r"first two \(\+\d+\.\d, \+(\d+\.\d)\)", lambda ns: _paired("cn-dsc-dr", "cn-dsc")["diffs"][1] * 100,
+         "results/table3/cn-dsc-dr.json and cn-dsc.json, seed 3"),
+    Fact("11", r"rule out\s+chance \(p = (\d\.\d\d)\)", lambda ns: _paired("cn-dsc-dr", "cn-dsc")["p"],
+         "metrics.paired_comparison on results/table3"),
     # 12 (slip: "hours")
     Fact("12", r"from (\d+\.\d min) \(the LCN", _minutes("casia-lcn"), "casia-lcn.json's train_seconds"),
     Fact("12", r"to\s+(\d+\.\d min) \(cn-dsc", _minutes("casia-cn-dsc"), "casia-cn-dsc.json's train_seconds"),

@@ -116,7 +116,8 @@ def table1_bars():
     bars_dsc = ax.bar(x + 0.2, list(dsc.values()), 0.4, label="depthwise-separable (cn-dsc)")
     for bars in (bars_std, bars_dsc):
         ax.bar_label(bars, labels=[f"{b.get_height():,.0f}" for b in bars], fontsize=7)
-    ax.set(xticks=x, xticklabels=blocks, ylabel="weights (log scale)", yscale="log", ylim=(100, 600000),
+    ax.set(xticks=x, xticklabels=blocks, xlabel="front-end block (input → output channels)",
+           ylabel="weights (log scale)", yscale="log", ylim=(100, 600000),
            title="the paper's Table 1 front end")
     ax.legend(fontsize=8, loc="upper left")
     save(fig, "04_table1.png")
@@ -255,6 +256,7 @@ def variant_curves():
     for row in axes:
         row[0].set_ylabel("%")
     axes.flat[0].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()                       # keeps the top row's "epoch" clear of the titles below
     save(fig, "11_variant_curves.png")
 
 

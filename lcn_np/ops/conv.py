@@ -220,6 +220,8 @@ def depthwise_conv2d_forward(x, w, b=None, stride=1, padding=0):
 
     Speed: :func:`depthwise_taps` (one multiply-add per tap) runs on chunks of the batch on the thread
     pool of :mod:`lcn_np.parallel`, so a chunk's output stays in cache while its k² taps are added.
+    Stride > 1 runs channels last inside the op (:func:`depthwise_strided_forward`; the cache then
+    also holds that copy of xpad, "xpad_last").
     """
     expect_ndim("x", x, 4, "(N, C, H, W)")
     expect_ndim("w", w, 4, "(C, 1, kh, kw)")
@@ -232,6 +234,13 @@ def depthwise_conv2d_forward(x, w, b=None, stride=1, padding=0):
     kh, kw = w.shape[2:]
     Ho, Wo = output_size(x.shape[2], x.shape[3], kh, kw, stride, padding)
     xpad = pad(x, padding)
+    cache = {"xpad": xpad, "w": w, "stride": stride, "padding": padding, "has_bias": b is not None}
+    if stride != 1:                                      # small strided maps: channels last (see below)
+        cache["xpad_last"] = xp.ascontiguousarray(xpad.transpose(2, 3, 0, 1))
+        out = depthwise_strided_forward(cache["xpad_last"], w, stride, Ho, Wo)
+        if b is not None:
+            out += b[:, None, None]
+        return out, cache
     out = xp.empty((N, C, Ho, Wo), dtype=x.dtype)
 
     def part(lo, hi):
@@ -239,7 +248,6 @@ def depthwise_conv2d_forward(x, w, b=None, stride=1, padding=0):
         if b is not None:
             out[lo:hi] += b[:, None, None]
     for_chunks(N, part, xp)
-    cache = {"xpad": xpad, "w": w, "stride": stride, "padding": padding, "has_bias": b is not None}
     return out, cache
 
 
@@ -266,16 +274,85 @@ def depthwise_taps(xpad, w, stride, out):
                     o += t
 
 
+def strided_tap(x_last, p, q, Ho, Wo, stride):
+    """:func:`tap` for a channels-last array (H, W, N, C): the pixels tap (p, q) meets, (Ho, Wo, N, C)."""
+    return x_last[p:p + stride * (Ho - 1) + 1:stride, q:q + stride * (Wo - 1) + 1:stride]
+
+
+def depthwise_strided_forward(xpad_last, w, stride, Ho, Wo):
+    """The depthwise sum for stride > 1, on the padded input laid out channels last (Hp, Wp, N, C):
+
+        y[i,j,n,c] = Σ_{p,q} w[c,0,p,q] · xpad_last[s·i+p, s·j+q, n, c]     → returned as (N, C, Ho, Wo)
+
+    Why the other layout: a strided layer's maps are small (the primary capsules' 9×9 / 2 convolution
+    meets a 16×16 map and writes 4×4), so in (N, C, H, W) each of the k² taps would be an operation whose
+    innermost run is Wo ≈ 4 elements, every other one — Python-sized work. Channels last, the innermost
+    run of every tap is a whole (n, C) block, contiguous. The same multiply-adds in the same order as
+    :func:`depthwise_taps`, so the same bits. Two fixed halves of the batch go to the thread pool."""
+    xp = array_module(xpad_last)
+    N, C = xpad_last.shape[2:]
+    kh, kw = w.shape[2:]
+    w_taps = xp.ascontiguousarray(w[:, 0].transpose(1, 2, 0))            # (kh, kw, C)
+    out = xp.empty((Ho, Wo, N, C), dtype=xpad_last.dtype)
+
+    def part(lo, hi):
+        o, xs = out[:, :, lo:hi], xpad_last[:, :, lo:hi]
+        t = xp.empty_like(o)
+        for p in range(kh):
+            for q in range(kw):
+                dst = o if p == q == 0 else t
+                xp.multiply(strided_tap(xs, p, q, Ho, Wo, stride), w_taps[p, q], out=dst)
+                if dst is t:
+                    o += t
+    for_chunks(N, part, xp, max_chunks=2)
+    return xp.ascontiguousarray(out.transpose(2, 3, 0, 1))
+
+
+def depthwise_strided_backward(dout, xpad_last, w, stride):
+    """Backward of :func:`depthwise_strided_forward` (channels last inside, NCHW outside):
+
+        dw[c,0,p,q] = Σ_{i,j,n} dy[i,j,n,c] · xpad_last[s·i+p, s·j+q, n, c]
+        dxpad[s·i+p, s·j+q, n, c] += w[c,0,p,q] · dy[i,j,n,c]          (one slice-add per tap)
+
+    Returns (dxpad (N, C, Hp, Wp), dw (C, 1, kh, kw)); two fixed halves of the batch on the pool."""
+    xp = array_module(dout)
+    N, C, Ho, Wo = dout.shape
+    kh, kw = w.shape[2:]
+    d_last = xp.ascontiguousarray(dout.transpose(2, 3, 0, 1))            # (Ho, Wo, N, C)
+    w_taps = xp.ascontiguousarray(w[:, 0].transpose(1, 2, 0))
+    dx_last = xp.zeros_like(xpad_last)
+
+    def part(lo, hi):
+        d, xs, dxs = d_last[:, :, lo:hi], xpad_last[:, :, lo:hi], dx_last[:, :, lo:hi]
+        t = xp.empty_like(d)
+        dw = xp.empty((kh, kw, C), dtype=dout.dtype)
+        for p in range(kh):
+            for q in range(kw):
+                dw[p, q] = xp.einsum("ijnc,ijnc->c", strided_tap(xs, p, q, Ho, Wo, stride), d)
+                xp.multiply(d, w_taps[p, q], out=t)
+                strided_tap(dxs, p, q, Ho, Wo, stride)[...] += t
+        return dw
+    dw = sum_in_order(for_chunks(N, part, xp, max_chunks=2))
+    return (xp.ascontiguousarray(dx_last.transpose(2, 3, 0, 1)),
+            xp.ascontiguousarray(dw.transpose(2, 0, 1))[:, None])
+
+
 def depthwise_conv2d_backward(dout, cache):
     """Stride 1: dx is the full correlation of dy with the flipped kernel,
 
         dx[n,c,h,w] = Σ_{p,q} w[c,0,p,q] · dy[n,c,h+t−p, w+l−q]     (dy = 0 outside its map)
 
     i.e. :func:`depthwise_taps` again, on dy padded by k − 1 − (the forward's padding): contiguous, no
-    scatter. Other strides run :func:`depthwise_conv2d_reference_backward`, the scatter of the docstring
-    above, which the tests also use as the reference for stride 1."""
+    scatter. Other strides run :func:`depthwise_strided_backward` (the scatter of the forward's
+    docstring, channels last); :func:`depthwise_conv2d_reference_backward` is that scatter in NCHW, the
+    tests' reference for every stride."""
     xpad, w, stride, (t, bt, l, r) = cache["xpad"], cache["w"], cache["stride"], cache["padding"]
     kh, kw = w.shape[2:]
+    if stride != 1 and "xpad_last" in cache:
+        dxpad, dw = depthwise_strided_backward(dout, cache["xpad_last"], w, stride)
+        db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
+        Hp, Wp = dxpad.shape[2:]
+        return dxpad[:, :, t:Hp - bt, l:Wp - r], dw, db
     full = (kh - 1 - t, kh - 1 - bt, kw - 1 - l, kw - 1 - r)
     if stride != 1 or min(full) < 0:
         return depthwise_conv2d_reference_backward(dout, cache)
