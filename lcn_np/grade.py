@@ -524,9 +524,12 @@ def watching(functions, calls):
 
 def library_name(f):
     """How a watched function is named to the student: ``lcn_np.ops.squash_backward`` for what ``lcn_np.ops``
-    exports, the full module path (``lcn_np.ops.conv.depthwise_conv2d_reference_backward``) otherwise."""
+    exports; ``ops.conv.depthwise_conv2d_reference_backward`` (as reached after ``from lcn_np import ops``)
+    for a plain form that it does not export."""
     from . import ops
-    return f"lcn_np.ops.{f.__name__}" if getattr(ops, f.__name__, None) is f else f"{f.__module__}.{f.__name__}"
+    if getattr(ops, f.__name__, None) is f:
+        return f"lcn_np.ops.{f.__name__}"
+    return f"ops.{f.__module__.rsplit('.', 1)[-1]}.{f.__name__}"
 
 
 def library_function(name):

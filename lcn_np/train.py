@@ -123,6 +123,10 @@ def parse_args(argv=None):
                         "variants on --data), or none (random initialisation)")
     p.add_argument("--freeze-frontend", type=int, default=0, metavar="N", help="keep the front end frozen for N epochs")
     p.add_argument("--no-augment", dest="augment", action="store_false")
+    p.add_argument("--speed-perturb", type=float, nargs="+", default=None, metavar="FACTOR",
+                   help="train also on the utterances played FACTOR times as fast (resampled: shorter and higher, "
+                        "or longer and lower), e.g. 0.9 1.1; each training image is drawn from the original or "
+                        "one of them with equal chance. Off by default")
     p.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
                    help="mix pairs of training images, λ ~ Beta(α, α), and their targets (e.g. 0.4; 0: off)")
     p.add_argument("--synthetic-per-class", type=int, default=20, help="synthetic utterances per emotion and speaker")
@@ -146,6 +150,8 @@ def parse_args(argv=None):
         p.error(f"--test-size must be between 0 and 1, got {args.test_size}")
     if not 0 <= args.val_size < 1:
         p.error(f"--val-size must be at least 0 and below 1, got {args.val_size}")
+    if args.speed_perturb and not all(0.5 <= f <= 2.0 and f != 1.0 for f in args.speed_perturb):
+        p.error(f"--speed-perturb factors must lie in [0.5, 2] and differ from 1, got {args.speed_perturb}")
     if args.folds and args.split != "random":
         p.error(f"--folds makes its own splits; it cannot be combined with --split {args.split}")
     return args
@@ -181,6 +187,24 @@ def load_data(args, config, log):
     return X, y, kept, list(corpus.classes), corpus.name
 
 
+def speed_versions(args, config, items, log):
+    """[images of every item played at factor f] for each f of ``--speed-perturb`` (training draws from them)."""
+    if not args.speed_perturb:
+        return []
+    if args.data is None:
+        raise ValueError("--speed-perturb needs --data (the synthetic corpus has no files to resample)")
+    cache = None if args.no_cache else (args.cache_dir or default_cache_dir())
+    versions = []
+    for factor in args.speed_perturb:
+        t = time.perf_counter()
+        X, _, kept, _ = features_for_items(items, config, cache, speed=factor)
+        if len(kept) != len(items):
+            raise ValueError(f"--speed-perturb {factor}: {len(items) - len(kept)} file(s) became unreadable")
+        versions.append(X)
+        log(f"features: speed {factor}: {len(X)} images in {time.perf_counter() - t:.1f} s")
+    return versions
+
+
 def resume_command(argv):
     """The command that continues this run: what the user typed, as ``python -m lcn_np.train``, with
     ``--resume`` (and without the tests' simulated Ctrl-C)."""
@@ -208,12 +232,20 @@ def evaluate(model, X, y, idx, n_classes, config):
     return scores(y[idx], utterance_scores(model, images, config).argmax(axis=1), n_classes)
 
 
-def training_batch(X, batch, rng, args, config):
-    """The augmented images of one step: (N, C, S, S), or one random window per utterance (N, C, S, frames)."""
-    if config.time == "windows":
-        xb = random_windows([X[i] for i in batch], config.window_frames, rng, config.silence())
+def training_batch(X, batch, rng, args, config, versions=()):
+    """The augmented images of one step: (N, C, S, S), or one random window per utterance (N, C, S, frames).
+
+    ``versions``: the same utterances speed-perturbed (``--speed-perturb``); each image of the batch is then
+    drawn from the original or one of them with equal chance."""
+    if versions:
+        pick = rng.integers(0, len(versions) + 1, size=len(batch))
+        images = [X[i] if k == 0 else versions[k - 1][i] for i, k in zip(batch, pick)]
     else:
-        xb = X[batch]
+        images = [X[i] for i in batch] if config.time == "windows" else X[batch]
+    if config.time == "windows":
+        xb = random_windows(images, config.window_frames, rng, config.silence())
+    else:
+        xb = numpy.stack(images) if versions else images
     if not args.augment:
         return xb
     return augment(xb, rng, max_shift=0.0 if config.time == "windows" else 0.1, silence=config.silence())
@@ -277,7 +309,7 @@ def train_step(model, opt, args, xb, yb, lr, where):
     return float(loss), scores_b
 
 
-def train_epoch(model, opt, args, config, X, y, train_idx, epoch, meta, steps_per_epoch, budget):
+def train_epoch(model, opt, args, config, X, y, train_idx, epoch, meta, steps_per_epoch, budget, versions=()):
     """One pass over the training set in a seeded order; returns (mean loss, training accuracy, the
     epoch's progress bar, left open for the evaluation's figures).
 
@@ -291,7 +323,7 @@ def train_epoch(model, opt, args, config, X, y, train_idx, epoch, meta, steps_pe
             raise Interrupted
         batch = order[step * args.batch_size:(step + 1) * args.batch_size]
         rng = step_rng(args.seed, epoch, step)
-        xb, yb = training_batch(X, batch, rng, args, config), y[batch]
+        xb, yb = training_batch(X, batch, rng, args, config, versions), y[batch]
         if args.mixup:
             xb, yb = mixup(xb, yb, rng, args.mixup)
         lr = lr_at(epoch * steps_per_epoch + step, steps_per_epoch * args.epochs, args.lr, args.schedule)
@@ -305,7 +337,7 @@ def train_epoch(model, opt, args, config, X, y, train_idx, epoch, meta, steps_pe
     return (float(numpy.mean(losses)) if losses else None), correct / max(seen, 1), bar
 
 
-def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=False):
+def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=False, versions=()):
     """Train on ``split["train"]``; every epoch score the validation and the test set. best.npz is the
     epoch with the best validation UA (the latest of equals), never chosen on the test set.
 
@@ -333,7 +365,7 @@ def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=Fal
     try:
         for epoch in range(meta["epoch"], args.epochs):
             loss, train_acc, bar = train_epoch(model, opt, args, config, X, y, train_idx, epoch, meta,
-                                               steps_per_epoch, budget)
+                                               steps_per_epoch, budget, versions)
             with opt.averaged():                                 # --ema: the averaged weights are the model
                 val = evaluate(model, X, y, val_idx, n_classes, config)
                 test = evaluate(model, X, y, test_idx, n_classes, config)
@@ -407,7 +439,7 @@ def provenance(args):
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
-def run_seed(args, X, y, items, classes, name, config, out, log):
+def run_seed(args, X, y, items, classes, name, config, out, log, versions=()):
     """One seed: every split of it (one, K folds or one per speaker), summarised."""
     splits = make_splits(args, y, items)
     results = []
@@ -420,7 +452,7 @@ def run_seed(args, X, y, items, classes, name, config, out, log):
         log(f"{args.variant}, seed {args.seed}: {len(split['train'])} training / {len(split['val'])} validation / "
             f"{len(split['test'])} test utterances" + (f" ({split['name']})" if split["name"] else ""))
         results.append(train_one(args, X, y, split, classes, config, split_out, log,
-                                 fresh_if_missing=len(splits) > 1 or bool(args.seeds)))
+                                 fresh_if_missing=len(splits) > 1 or bool(args.seeds), versions=versions))
     metrics = summarise(results)
     metrics.update(corpus=name, variant=args.variant, image_size=args.image_size, epochs=args.epochs,
                    seed=args.seed, split="kfold" if args.folds else args.split, provenance=provenance(args))
@@ -456,12 +488,13 @@ def run(args, log=print):
             log(f"features: {len(X)} images of {config.channels}×{config.image_size}×"
                 f"{'frames' if config.time == 'windows' else config.image_size} in {time.perf_counter() - t_data:.1f} s"
                 + (f"; the network sees windows of {config.window_frames} frames" if config.time == "windows" else ""))
+            versions = speed_versions(args, config, items, log)
             counts = numpy.bincount(y, minlength=len(classes))
             if counts.min() < 2:
                 raise ValueError(f"class {classes[int(counts.argmin())]!r} has {counts.min()} usable file(s); "
                                  "every class needs at least 2 to be split into training and test")
         seed_out = out / f"seed{seed}" if args.seeds else out
-        per_seed.append(run_seed(args, X, y, items, classes, name, config, seed_out, log))
+        per_seed.append(run_seed(args, X, y, items, classes, name, config, seed_out, log, versions))
     if not args.seeds:
         return per_seed[0]
     metrics = summarise(per_seed)

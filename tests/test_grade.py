@@ -136,10 +136,10 @@ def test_routing_is_graded_iteration_by_iteration_dot_before_cosine():
     ("squash_wrapper", "lcn_np.ops.squash_backward"),
     ("routing_wrapper", "lcn_np.ops.routing_backward"),
     ("pointwise_conv2d_via_conv2d", "lcn_np.ops.conv2d_backward"),
-    ("pointwise_conv2d_via_reference", "lcn_np.ops.conv.conv2d_reference_backward"),   # the plain forms,
-    ("depthwise_conv2d_wrapper", "lcn_np.ops.conv.depthwise_conv2d_reference_backward"),  # not exported
-    ("maxpool2d_wrapper", "lcn_np.ops.pooling.maxpool2d_reference_backward"),
-    ("batchnorm2d_wrapper", "lcn_np.ops.normalization.batchnorm2d_reference_backward"),
+    ("pointwise_conv2d_via_reference", "ops.conv.conv2d_reference_backward"),   # the plain forms,
+    ("depthwise_conv2d_wrapper", "ops.conv.depthwise_conv2d_reference_backward"),  # not exported
+    ("maxpool2d_wrapper", "ops.pooling.maxpool2d_reference_backward"),
+    ("batchnorm2d_wrapper", "ops.normalization.batchnorm2d_reference_backward"),
 ])
 def test_a_call_to_the_library_answer_is_reported_beside_the_diagnosis(stem, library):
     ok, text = grade(answer(stem))

@@ -249,3 +249,44 @@ def test_mixup_run_trains_and_is_reproducible(corpus_dir, tmp_path, capsys):
     a, b = load_checkpoint(tmp_path / "a" / "last.npz")[0], load_checkpoint(tmp_path / "b" / "last.npz")[0]
     for k in a:
         numpy.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_speed_perturbation_scales_duration_and_frequency():
+    from lcn_np.data.features import speed_perturb
+    sr, f0 = 16000, 441.0
+    t = numpy.arange(sr) / sr                                  # one second of a 441 Hz tone
+    wave = numpy.sin(2 * numpy.pi * f0 * t).astype(numpy.float32)
+    for factor in (0.9, 1.1):
+        fast = speed_perturb(wave, factor)
+        assert fast.dtype == numpy.float32 and abs(len(fast) - sr / factor) <= 1
+        spectrum = numpy.abs(numpy.fft.rfft(fast * numpy.hanning(len(fast))))
+        peak = numpy.argmax(spectrum) * sr / len(fast)
+        assert peak == pytest.approx(f0 * factor, abs=2.0)
+
+
+def test_training_batch_draws_from_the_speed_versions():
+    from lcn_np.data.features import FeatureConfig
+    config = FeatureConfig(image_size=4, time="windows", window_frames=3, channels_from="deltas", frequency="mel")
+    X = [numpy.zeros((3, 4, 5), numpy.float32) for _ in range(40)]
+    versions = [[numpy.full((3, 4, 5), k, numpy.float32) for _ in range(40)] for k in (1, 2)]
+    args = train.parse_args(["--no-augment"])
+    xb = train.training_batch(X, numpy.arange(40), numpy.random.default_rng(0), args, config, versions)
+    drawn = set(numpy.unique(xb[:, 0, 0, 0]).tolist())
+    assert drawn == {0.0, 1.0, 2.0}                            # the original and both versions appear
+    plain = train.training_batch(X, numpy.arange(40), numpy.random.default_rng(0), args, config)
+    assert not plain.any()
+
+
+def test_speed_perturbed_run_trains_reproducibly_and_caches_the_versions(corpus_dir, tmp_path, capsys):
+    args = ["--data", str(corpus_dir), "--speed-perturb", "0.9", "1.1", "--seed", "1",
+            "--cache-dir", str(tmp_path / "cache")] + [a for a in FAST if a != "--no-cache"]
+    code, text = run(args + ["--out", str(tmp_path / "a")], capsys)
+    assert code == 0 and "speed 0.9" in text.out and "speed 1.1" in text.out
+    assert len(list((tmp_path / "cache").rglob("*.npy"))) == 3 * 36     # original + two speeds
+    assert run(args + ["--out", str(tmp_path / "b")], capsys)[0] == 0   # now from the cache
+    a, b = load_checkpoint(tmp_path / "a" / "last.npz")[0], load_checkpoint(tmp_path / "b" / "last.npz")[0]
+    for k in a:
+        numpy.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    with pytest.raises(SystemExit):
+        train.parse_args(["--data", str(corpus_dir), "--speed-perturb", "1.0"])
+    assert "--speed-perturb factors must lie in [0.5, 2] and differ from 1" in capsys.readouterr().err

@@ -275,14 +275,14 @@ class FeatureCache:
     def __init__(self, cache_dir):
         self.dir = pathlib.Path(cache_dir)
 
-    def path_for(self, audio_path, config):
+    def path_for(self, audio_path, config, speed=1.0):
         p = pathlib.Path(audio_path).resolve()
         st = p.stat()
-        key = f"{p}|{st.st_mtime_ns}|{st.st_size}|{config.key()}"
+        key = f"{p}|{st.st_mtime_ns}|{st.st_size}|{config.key()}" + (f"|speed {speed}" if speed != 1.0 else "")
         return self.dir / config.key() / (hashlib.sha1(key.encode()).hexdigest() + ".npy")
 
-    def get(self, audio_path, config):
-        p = self.path_for(audio_path, config)
+    def get(self, audio_path, config, speed=1.0):
+        p = self.path_for(audio_path, config, speed)
         if p.is_file():
             try:
                 return numpy.load(p, allow_pickle=False)
@@ -290,16 +290,28 @@ class FeatureCache:
                 p.unlink(missing_ok=True)                      # a damaged cache entry is recomputed
         return None
 
-    def put(self, audio_path, config, image):
-        atomic_write(self.path_for(audio_path, config), lambda f: numpy.save(f, image, allow_pickle=False))
+    def put(self, audio_path, config, image, speed=1.0):
+        atomic_write(self.path_for(audio_path, config, speed), lambda f: numpy.save(f, image, allow_pickle=False))
 
 
 def default_cache_dir():
     return cache_dir("features")
 
 
-def features_for_items(items, config, cache_dir=None, progress=None):
-    """Images for a list of corpus items (objects with ``.path`` and ``.label``).
+def speed_perturb(wave, factor):
+    """The utterance played ``factor`` times as fast: resampled to len/factor samples and read at the same
+    rate, so it is shorter (factor > 1) or longer, and every frequency is scaled by ``factor`` — pitch and
+    formants together, as a different speaker might say it (Ko et al. 2015's speed perturbation).
+    A polyphase resampler (scipy) with the ratio as a fraction of small integers, e.g. 0.9 → 10/9."""
+    from fractions import Fraction
+    from scipy.signal import resample_poly
+    ratio = Fraction(factor).limit_denominator(100)
+    return resample_poly(wave, ratio.denominator, ratio.numerator).astype(wave.dtype, copy=False)
+
+
+def features_for_items(items, config, cache_dir=None, progress=None, speed=1.0):
+    """Images for a list of corpus items (objects with ``.path`` and ``.label``); ``speed`` ≠ 1: of the
+    speed-perturbed utterances (:func:`speed_perturb`, for training only; cached separately).
 
     Returns ``(X (N, C, S, S) float32, y (N,) int64, kept, report)`` — with ``time="windows"`` X is a
     list of (C, S, frames) images of each utterance's own length — where ``kept`` are the items that
@@ -310,7 +322,7 @@ def features_for_items(items, config, cache_dir=None, progress=None):
     images, labels, kept = [], [], []
     report = {"unreadable": [], "warnings": [], "resampled": {}, "cached": 0}
     for i, item in enumerate(items):
-        img = cache.get(item.path, config) if cache else None
+        img = cache.get(item.path, config, speed) if cache else None
         if img is not None:
             report["cached"] += 1
         else:
@@ -324,9 +336,9 @@ def features_for_items(items, config, cache_dir=None, progress=None):
                 report["resampled"][info["original_rate"]] = report["resampled"].get(info["original_rate"], 0) + 1
             for problem in audio_problems(wave, config.sample_rate, config.n_fft):
                 report["warnings"].append((str(item.path), problem))
-            img = spectrogram_image(wave, config)
+            img = spectrogram_image(wave if speed == 1.0 else speed_perturb(wave, speed), config)
             if cache:
-                cache.put(item.path, config, img)
+                cache.put(item.path, config, img, speed)
         images.append(img)
         labels.append(item.label)
         kept.append(item)
