@@ -89,6 +89,8 @@ def parse_args(argv=None):
                    help="map each utterance's own dB range to [-1, 1], or a fixed range (keeps loudness)")
     p.add_argument("--n-blocks", type=int, default=None,
                    help="MobileNet blocks in the front end of cn-dsc-pm / lcn (default: chosen by image size)")
+    p.add_argument("--routing-iterations", type=int, default=3,
+                   help="routing iterations of the emotion capsules (the paper's best: 3)")
     p.add_argument("--epochs", type=int, help="default: from the recipe above")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
@@ -139,7 +141,7 @@ def parse_args(argv=None):
             setattr(args, name, value(args) if callable(value) else value)
     if str(args.pretrained).lower() == "none":
         args.pretrained = None
-    for name in ("image_size", "epochs", "batch_size"):
+    for name in ("image_size", "epochs", "batch_size", "routing_iterations"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
     if args.image_size < 16:
@@ -274,8 +276,8 @@ def new_meta(args, model, classes, config, fold):
 def resume_from(path, model, opt, meta, log):
     """Load weights, optimizer state and progress from ``path`` into model, opt and meta."""
     state, optim_state, saved = load_checkpoint(path)
-    for key in ("variant", "image_size", "n_classes"):
-        if saved["model_config"][key] != model.config[key]:
+    for key in ("variant", "image_size", "n_classes", "iterations"):
+        if saved["model_config"].get(key) != model.config.get(key):
             raise CheckpointError(f"{path} was trained with {key} = {saved['model_config'][key]!r}, "
                                   f"not {model.config[key]!r}; use the same settings or another --out")
     model.load_state_dict(state, str(path))
@@ -347,7 +349,7 @@ def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=Fal
     n_classes = len(classes)
     shape = config.input_shape if config.time == "windows" else args.image_size
     model = build(args.variant, n_classes, shape, seed=args.seed, pretrained=args.pretrained,
-                  **({"n_blocks": args.n_blocks} if args.n_blocks else {}))
+                  iterations=args.routing_iterations, **({"n_blocks": args.n_blocks} if args.n_blocks else {}))
     opt = make_optimizer(args.optimizer, model.parameters, args.lr, args.weight_decay, ema=args.ema)
     steps_per_epoch = -(-len(train_idx) // args.batch_size)
     meta = new_meta(args, model, classes, config, split["name"])

@@ -115,6 +115,9 @@ def test_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train.parse_args(["--variant", "resnet"])
     assert "--epochs must be a positive integer" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.parse_args(["--routing-iterations", "0"])
+    assert "--routing-iterations must be a positive integer" in capsys.readouterr().err
 
 
 def test_resampled_and_short_files_are_reported(tmp_path, capsys):
