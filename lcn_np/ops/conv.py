@@ -49,7 +49,7 @@ def pad(x, padding):
         o[:, :, t:t + H, :l] = 0
         o[:, :, t:t + H, l + W:] = 0
         o[:, :, t:t + H, l:l + W] = x[lo:hi]
-    for_chunks(N, part, xp)
+    for_chunks(N, part, xp, work=out.size)
     return out
 
 
@@ -130,7 +130,8 @@ def conv2d_backward(dout, cache):
     def part(lo, hi):                                    # dw over one chunk of the batch, (kh, kw, Cout, Cin)
         return xp.stack([xp.stack([(dflat[lo:hi] @ xflat[lo:hi, :, p * Wp + q:p * Wp + q + L].transpose(0, 2, 1))
                                    .sum(axis=0) for q in range(kw)]) for p in range(kh)])
-    dw = xp.ascontiguousarray(sum_in_order(for_chunks(N, part, xp)).transpose(2, 3, 0, 1))
+    dw = xp.ascontiguousarray(sum_in_order(for_chunks(N, part, xp, work=dflat.size * Cin * kh * kw))
+                              .transpose(2, 3, 0, 1))
     # dx is the full correlation of dy with the kernel flipped and transposed (Cin ↔ Cout): the forward
     # again, on dy padded by k − 1 − (the forward's padding).
     full = (kh - 1 - t, kh - 1 - bt, kw - 1 - l, kw - 1 - r)
@@ -247,7 +248,7 @@ def depthwise_conv2d_forward(x, w, b=None, stride=1, padding=0):
         depthwise_taps(xpad[lo:hi], w, stride, out[lo:hi])
         if b is not None:
             out[lo:hi] += b[:, None, None]
-    for_chunks(N, part, xp)
+    for_chunks(N, part, xp, work=out.size * w[0].size)
     return out, cache
 
 
@@ -304,7 +305,7 @@ def depthwise_strided_forward(xpad_last, w, stride, Ho, Wo):
                 xp.multiply(strided_tap(xs, p, q, Ho, Wo, stride), w_taps[p, q], out=dst)
                 if dst is t:
                     o += t
-    for_chunks(N, part, xp, max_chunks=2)
+    for_chunks(N, part, xp, max_chunks=2, work=out.size * kh * kw)
     return xp.ascontiguousarray(out.transpose(2, 3, 0, 1))
 
 
@@ -332,7 +333,7 @@ def depthwise_strided_backward(dout, xpad_last, w, stride):
                 xp.multiply(d, w_taps[p, q], out=t)
                 strided_tap(dxs, p, q, Ho, Wo, stride)[...] += t
         return dw
-    dw = sum_in_order(for_chunks(N, part, xp, max_chunks=2))
+    dw = sum_in_order(for_chunks(N, part, xp, max_chunks=2, work=dout.size * kh * kw))
     return (xp.ascontiguousarray(dx_last.transpose(2, 3, 0, 1)),
             xp.ascontiguousarray(dw.transpose(2, 0, 1))[:, None])
 
@@ -365,7 +366,7 @@ def depthwise_conv2d_backward(dout, cache):
     def part(lo, hi):
         depthwise_taps(dpad[lo:hi], w_flip, 1, dx[lo:hi])
         return _depthwise_dw(xpad[lo:hi], dout[lo:hi], kh, kw, stride)
-    dw = sum_in_order(for_chunks(N, part, xp)).reshape(w.shape)
+    dw = sum_in_order(for_chunks(N, part, xp, work=dout.size * kh * kw)).reshape(w.shape)
     db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
     return dx, dw, db
 
@@ -398,7 +399,7 @@ def depthwise_conv2d_reference_backward(dout, cache):
                 xp.multiply(d, w[:, 0, p, q][:, None, None], out=tmp)
                 tap(dxpad[lo:hi], p, q, Ho, Wo, stride)[...] += tmp
         return _depthwise_dw(xpad[lo:hi], d, kh, kw, stride)
-    dw = sum_in_order(for_chunks(N, part, xp)).reshape(w.shape)
+    dw = sum_in_order(for_chunks(N, part, xp, work=dout.size * kh * kw)).reshape(w.shape)
     db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
     Hp, Wp = dxpad.shape[2:]
     return dxpad[:, :, t:Hp - bt, l:Wp - r], dw, db
@@ -443,6 +444,6 @@ def pointwise_conv2d_backward(dout, cache):
     def part(lo, hi):
         xp.matmul(wT, d2[lo:hi], out=dx[lo:hi])
         return (d2[lo:hi] @ x2[lo:hi].transpose(0, 2, 1)).sum(axis=0)   # Σ_n dy[n] x[n]ᵀ over the chunk
-    dw = sum_in_order(for_chunks(N, part, xp)).reshape(w.shape)
+    dw = sum_in_order(for_chunks(N, part, xp, work=d2.size * Cin)).reshape(w.shape)
     db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
     return dx.reshape(x.shape), dw, db

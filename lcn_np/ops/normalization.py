@@ -61,7 +61,7 @@ def batchnorm2d_forward(x, gamma, beta, running_mean, running_var, train=True, m
                 d = xc[:, cs] - mean_k[cs, None, None]
                 m2_k[cs] = xp.einsum("nchw,nchw->c", d, d)
             return mean_k, m2_k, (hi - lo) * HW
-        parts = for_chunks(N, stats, xp)
+        parts = for_chunks(N, stats, xp, work=x.size)
         mean = sum_in_order([m * (n / M) for m, _, n in parts])
         M2 = sum_in_order([m2 + n * (m - mean) ** 2 for m, m2, n in parts])
         var = M2 / M
@@ -79,7 +79,7 @@ def batchnorm2d_forward(x, gamma, beta, running_mean, running_var, train=True, m
             xh *= inv_std[cs, None, None]
             xp.multiply(xh, gamma[cs, None, None], out=o)
             o += beta[cs, None, None]
-    for_chunks(N, normalise, xp)
+    for_chunks(N, normalise, xp, work=x.size)
     return out, {"x_hat": x_hat, "gamma": gamma, "inv_std": inv_std, "train": train}
 
 
@@ -95,7 +95,7 @@ def batchnorm2d_backward(dout, cache):
             s1[cs] = dout[lo:hi, cs].sum(axis=AXES)
             s2[cs] = xp.einsum("nchw,nchw->c", dout[lo:hi, cs], x_hat[lo:hi, cs])
         return s1, s2
-    parts = for_chunks(N, sums, xp)
+    parts = for_chunks(N, sums, xp, work=dout.size)
     dbeta = sum_in_order([p[0] for p in parts])
     dgamma = sum_in_order([p[1] for p in parts])
     scale = (gamma * inv_std)[:, None, None]
@@ -113,7 +113,7 @@ def batchnorm2d_backward(dout, cache):
             xp.subtract(dout[lo:hi, cs], d, out=d)
             d -= c[cs]
             d *= scale[cs]
-    for_chunks(N, grad, xp)
+    for_chunks(N, grad, xp, work=dout.size)
     return dx, dgamma, dbeta
 
 

@@ -50,7 +50,7 @@ def maxpool2d_forward(x, size=2, stride=2):
             xp.greater(t, o, out=better)                 # strictly: the first maximum keeps its place
             xp.copyto(a, k, where=better)
             xp.maximum(o, t, out=o)
-    for_chunks(N, part, xp)
+    for_chunks(N, part, xp, work=x.size)
     return out, {"argmax": argmax, "x_shape": x.shape, "size": size, "stride": stride, "dtype": x.dtype}
 
 
@@ -91,7 +91,7 @@ def maxpool2d_backward(dout, cache):
         d, a, dxc = dout[lo:hi], argmax[lo:hi], dx[lo:hi]
         for k in range(size * size):                     # disjoint views: plain writes, no scatter-add
             xp.multiply(d, a == k, out=tap(dxc, k // size, k % size, Ho, Wo, stride))
-    for_chunks(N, part, xp)
+    for_chunks(N, part, xp, work=dx.size)
     return dx
 
 
