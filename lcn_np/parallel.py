@@ -152,14 +152,15 @@ def sum_in_order(partials):
     return total
 
 
-def map_chunks(fn, *arrays):
+def map_chunks(fn, *arrays, work=None):
     """``fn(*slices)`` on matching chunks (first axis) of equally long arrays, on the thread pool — the
     element-wise case of :func:`for_chunks`, e.g. ``map_chunks(lambda a, o: xp.sqrt(a, out=o), x, out)``.
 
     Element-wise work gives the same bits however it is cut, so arrays smaller than ``SERIAL`` elements
-    (or 0-d) are one call: handing out chunks would cost more than it saves."""
+    (or 0-d) are one call: handing out chunks would cost more than it saves. ``work`` overrides the
+    element count where each element costs many multiply-adds (a convolution's matrix products)."""
     from .backend import array_module
-    if arrays[0].ndim == 0 or arrays[0].size < SERIAL:
+    if arrays[0].ndim == 0 or (arrays[0].size if work is None else work) < SERIAL:
         if array_module(arrays[0]) is numpy:
             _blas_one_thread()
         fn(*arrays)

@@ -168,7 +168,7 @@ def conv2d_shifted(xpad, w):
             for q in range(kw):
                 off = p * Wp + q
                 acc[:, :, :L] += w_taps[p, q] @ xf[:, :, off:off + L]
-    map_chunks(part, xflat, acc)
+    map_chunks(part, xflat, acc, work=acc.size * Cin * kh * kw)
     return xp.ascontiguousarray(acc.reshape(N, Cout, Ho, Wp)[:, :, :, :Wo])
 
 
@@ -427,7 +427,7 @@ def pointwise_conv2d_forward(x, w, b=None):
         xp.matmul(w2, x, out=out)                                  # (Cout, Cin) @ (n, Cin, HW)
         if b is not None:
             out += b[:, None]
-    map_chunks(part, x.reshape(N, Cin, H * W), out)
+    map_chunks(part, x.reshape(N, Cin, H * W), out, work=out.size * Cin)
     return out.reshape(N, -1, H, W), {"x": x, "w": w, "has_bias": b is not None}
 
 
