@@ -28,8 +28,8 @@ Matrix products go through the pool too (a chunk of the batch per call), so the 
 here on the CPU, NumPy's BLAS is asked for one thread per call (with threadpoolctl, when installed) —
 from the first op on, whether or not that op uses the pool, because a BLAS product on two threads need
 not give the same bits as on one (small work never starts the pool; see ``SERIAL``). Two reasons for
-one thread: a BLAS
-call on two threads inside each of two pool threads would put four threads on two cores; and on a
+one thread: a BLAS call on two threads inside each of two pool threads would put four threads on two
+cores; and on a
 shared machine a multi-threaded BLAS call waits at its barrier for whichever thread the scheduler put
 aside — measured with eight busy processes on two cores, 16 per-example 64×64·64×4096 products took
 30–670 ms on two BLAS threads and 5 ms as chunks on the pool with one BLAS thread each.

@@ -277,9 +277,10 @@ def resume_from(path, model, opt, meta, log):
     """Load weights, optimizer state and progress from ``path`` into model, opt and meta."""
     state, optim_state, saved = load_checkpoint(path)
     for key in ("variant", "image_size", "n_classes", "iterations"):
-        if saved["model_config"].get(key) != model.config.get(key):
-            raise CheckpointError(f"{path} was trained with {key} = {saved['model_config'][key]!r}, "
-                                  f"not {model.config[key]!r}; use the same settings or another --out")
+        was = saved["model_config"].get(key, model.config[key])          # not recorded: nothing to compare
+        if was != model.config[key]:
+            raise CheckpointError(f"{path} was trained with {key} = {was!r}, not {model.config[key]!r}; "
+                                  f"use the same settings or another --out")
     model.load_state_dict(state, str(path))
     opt.load_state_dict(optim_state)
     meta.update({k: saved[k] for k in ("epoch", "step", "history", "best", "train_seconds")})

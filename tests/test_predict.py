@@ -56,7 +56,7 @@ def test_windows_checkpoint_predicts_by_averaging_its_windows(tmp_path, capsys):
     assert label == classes[int(expected.argmax())]
 
 
-def test_routing_iterations_travel_in_the_checkpoint(tmp_path):
+def test_routing_iterations_travel_in_the_checkpoint(tmp_path, capsys):
     """--routing-iterations 1 is built, saved and rebuilt by predict as 1; a resume with another count stops."""
     write_wavs(tmp_path / "data", make_corpus(per_class=2, n_speakers=2, seed=3))
     args = ["--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--image-size", "16", "--epochs", "1",
@@ -64,4 +64,6 @@ def test_routing_iterations_travel_in_the_checkpoint(tmp_path):
     assert train.main(args + ["--routing-iterations", "1"]) == 0
     model, _, _ = predict.load_model(tmp_path / "run" / "last.npz")
     assert model.layer("digit").iterations == 1 and model.config["iterations"] == 1
+    capsys.readouterr()
     assert train.main(args + ["--epochs", "2", "--resume"]) != 0         # 3 iterations against a 1-iteration run
+    assert "was trained with iterations = 1, not 3" in capsys.readouterr().err
