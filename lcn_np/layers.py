@@ -37,6 +37,7 @@ class Layer:
         self.params, self.grads, self.buffers = {}, {}, {}
         self.training = True
         self.cache = None
+        self.needs_input_grad = True        # False: backward may skip dx and return None (a network's first layer)
 
     def train(self):
         self.training = True
@@ -115,6 +116,7 @@ class Conv2d(Layer):
         return out
 
     def backward(self, dout):
+        self.cache["need_dx"] = self.needs_input_grad
         dx, self.grads["w"], db = ops.conv2d_backward(dout, self.cache)
         if db is not None:
             self.grads["b"] = db
@@ -154,6 +156,7 @@ class DepthwiseConv2d(Layer):
         return out
 
     def backward(self, dout):
+        self.cache["need_dx"] = self.needs_input_grad
         dx, self.grads["w"], db = ops.depthwise_conv2d_backward(dout, self.cache)
         if db is not None:
             self.grads["b"] = db

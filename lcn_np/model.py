@@ -21,7 +21,9 @@ Choices the paper leaves open, and ours:
   1 152 = 32·6·6 capsules imply a 20×20 map entering that layer ((20 − 9)//2 + 1 = 6), i.e. an 80×80
   image through this front end; ours follows from the image size: the front end divides it by 4, so
   64 → 16×16 → 4×4 → 512 capsules, 80 → 1 152, 128 → 32×32 → 12×12 → 4 608. When the map is smaller
-  than 9, the kernel shrinks to the map size.
+  than 9, the kernel shrinks to the map size. ``build(..., primary_kernel=K, primary_stride=S)`` changes the
+  9 and the 2, and with them how many capsules enter routing (e.g. 3×3 / 2 on the `lcn` recipe's 8×16 map:
+  3·7·32 = 672 instead of 160).
 - Emotion capsules: n_classes × 16-D, 3 routing iterations (the paper's best).
 - The paper's CNN baseline (`cnn`): four 3×3 convolutions with 64, 128, 256 and 512 channels, each
   followed by 2×2 max-pooling, then a fully connected layer; we add BatchNorm + ReLU after each
@@ -113,8 +115,16 @@ class Model:
     def forward(self, x):
         return self.body.forward(x)
 
-    def backward(self, dout):
-        return self.body.backward(dout)
+    def backward(self, dout, input_grad=True):
+        """Gradients of every parameter from dout = ∂loss/∂scores; returns ∂loss/∂x, or None with
+        ``input_grad=False`` — training has no use for the image's gradient, and the first convolution
+        then skips computing it (like PyTorch for an input that does not require grad)."""
+        first = next(self.body.named())[1]
+        first.needs_input_grad = input_grad
+        try:
+            return self.body.backward(dout)
+        finally:
+            first.needs_input_grad = True
 
     def features(self, x):
         """The front end's output (N, C, H', W')."""
@@ -216,10 +226,11 @@ def build(variant, n_classes=6, image_size=64, seed=0, pretrained=None, dtype="f
         head = [("pool", GlobalAvgPool()), ("dropout", Dropout(dropout, rng=numpy.random.default_rng(seed + 1))),
                 ("classifier", Linear(c_out, n_classes, rng=rng, dtype=dtype))]
         return Model(variant, frontend, head, config)
-    kernel, n_grid = primary_capsule_grid(grid)
+    kernel, n_grid = primary_capsule_grid(grid, opts.get("primary_kernel", 9), opts.get("primary_stride", 2))
     n_primary = n_types * int(numpy.prod(image_shape(n_grid)))
     agreement = "cosine" if variant in ("cn-dsc-dr", "lcn") else "dot"
-    head = [("primary", PrimaryCapsules(c_out, n_types, caps_dim, kernel, 2, separable=variant != "cn",
+    head = [("primary", PrimaryCapsules(c_out, n_types, caps_dim, kernel, opts.get("primary_stride", 2),
+                                        separable=variant != "cn",
                                         rng=rng, dtype=dtype)),
             ("digit", CapsuleLayer(n_primary, caps_dim, n_classes, out_dim, iterations, agreement, init_scale,
                                    rng=rng, dtype=dtype)),

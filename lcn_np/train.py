@@ -89,6 +89,12 @@ def parse_args(argv=None):
                    help="map each utterance's own dB range to [-1, 1], or a fixed range (keeps loudness)")
     p.add_argument("--n-blocks", type=int, default=None,
                    help="MobileNet blocks in the front end of cn-dsc-pm / lcn (default: chosen by image size)")
+    p.add_argument("--channels", type=int, nargs=2, default=None, metavar=("C1", "C2"),
+                   help="widths of the Table 1 front end (cn, cn-dsc, cn-dsc-dr, cnn-gap; default 64 128)")
+    p.add_argument("--primary-kernel", type=int, default=None, metavar="K",
+                   help="kernel of the primary-capsule convolution (default 9, shrunk to the map when larger)")
+    p.add_argument("--primary-stride", type=int, default=None, metavar="S",
+                   help="stride of the primary-capsule convolution (default 2)")
     p.add_argument("--routing-iterations", type=int, default=3,
                    help="routing iterations of the emotion capsules (the paper's best: 3)")
     p.add_argument("--epochs", type=int, help="default: from the recipe above")
@@ -141,9 +147,11 @@ def parse_args(argv=None):
             setattr(args, name, value(args) if callable(value) else value)
     if str(args.pretrained).lower() == "none":
         args.pretrained = None
-    for name in ("image_size", "epochs", "batch_size", "routing_iterations"):
-        if getattr(args, name) < 1:
+    for name in ("image_size", "epochs", "batch_size", "routing_iterations", "primary_kernel", "primary_stride"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
+    if args.channels is not None and min(args.channels) < 1:
+        p.error(f"--channels must be two positive integers, got {' '.join(map(str, args.channels))}")
     if args.image_size < 16:
         p.error(f"--image-size must be at least 16, got {args.image_size}")
     if not args.lr > 0:
@@ -276,15 +284,25 @@ def new_meta(args, model, classes, config, fold):
 def resume_from(path, model, opt, meta, log):
     """Load weights, optimizer state and progress from ``path`` into model, opt and meta."""
     state, optim_state, saved = load_checkpoint(path)
-    for key in ("variant", "image_size", "n_classes", "iterations"):
-        was = saved["model_config"].get(key, model.config[key])          # not recorded: nothing to compare
-        if was != model.config[key]:
-            raise CheckpointError(f"{path} was trained with {key} = {was!r}, not {model.config[key]!r}; "
+    for key in ("variant", "image_size", "n_classes", "iterations", "channels", "n_blocks", "primary_kernel",
+                "primary_stride"):
+        now = model.config.get(key)
+        was = saved["model_config"].get(key, now)                        # not recorded: nothing to compare
+        if was != now:
+            raise CheckpointError(f"{path} was trained with {key} = {was!r}, not {now!r}; "
                                   f"use the same settings or another --out")
     model.load_state_dict(state, str(path))
     opt.load_state_dict(optim_state)
     meta.update({k: saved[k] for k in ("epoch", "step", "history", "best", "train_seconds")})
     log(f"resuming from {path}: epoch {meta['epoch'] + 1}, step {meta['step']}")
+
+
+def model_options(args):
+    """The optional model settings given on the command line (absent ones keep build's defaults, so a
+    checkpoint's model_config only names what was chosen)."""
+    names = {"n_blocks": args.n_blocks, "primary_kernel": args.primary_kernel, "primary_stride": args.primary_stride,
+             "channels": args.channels}
+    return {name: value for name, value in names.items() if value}
 
 
 def train_step(model, opt, args, xb, yb, lr, where):
@@ -302,7 +320,7 @@ def train_step(model, opt, args, xb, yb, lr, where):
         for weight, labels in targets:
             part, cache = model.loss_forward(scores_b, xp.asarray(labels))
             loss, dscores = loss + weight * part, dscores + weight * model.loss_backward(cache)
-        model.backward(dscores)
+        model.backward(dscores, input_grad=False)
         clip_grad_norm(model.parameters, 5.0)
     except FloatingPointError as exc:
         raise FloatingPointError(f"epoch {where['epoch'] + 1}, step {where['step'] + 1}: {exc}. "
@@ -350,7 +368,7 @@ def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=Fal
     n_classes = len(classes)
     shape = config.input_shape if config.time == "windows" else args.image_size
     model = build(args.variant, n_classes, shape, seed=args.seed, pretrained=args.pretrained,
-                  iterations=args.routing_iterations, **({"n_blocks": args.n_blocks} if args.n_blocks else {}))
+                  iterations=args.routing_iterations, **model_options(args))
     opt = make_optimizer(args.optimizer, model.parameters, args.lr, args.weight_decay, ema=args.ema)
     steps_per_epoch = -(-len(train_idx) // args.batch_size)
     meta = new_meta(args, model, classes, config, split["name"])

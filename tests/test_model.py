@@ -29,6 +29,24 @@ def test_output_shapes(variant, size):
     assert model.backward(numpy.ones_like(out)).shape == x.shape
 
 
+@pytest.mark.parametrize("variant, size", [("lcn", (32, 40)), ("cn", 24), ("cn-dsc-dr", 24)])
+def test_training_backward_skips_the_image_gradient(variant, size):
+    """input_grad=False (what training calls): the first layer — a stride-2 conv (lcn), a stride-1 conv
+    (cn), a depthwise conv (cn-dsc-dr) — returns no dx, and every parameter's gradient is bit-identical."""
+    kw = dict(n_blocks=2) if variant == "lcn" else TINY
+    x = numpy.random.default_rng(1).standard_normal((3, 3) + ((size, size) if isinstance(size, int) else size))
+    grads = []
+    for input_grad in (True, False):
+        model = build(variant, 4, size, seed=3, dtype="float64", **kw)
+        out = model.forward(x)
+        dx = model.backward(numpy.linspace(-1, 1, out.size).reshape(out.shape), input_grad=input_grad)
+        assert (dx is None) == (not input_grad) and (dx is None or dx.shape == x.shape)
+        grads.append({name: g.copy() for name, (_, g) in model.parameters().items()})
+    assert next(model.body.named())[1].needs_input_grad                # restored after the pass
+    for name in grads[0]:
+        numpy.testing.assert_array_equal(grads[0][name], grads[1][name], err_msg=name)
+
+
 def test_primary_capsule_counts():
     assert build("cn-dsc-dr", image_size=64).config["n_primary_capsules"] == 512
     assert build("cn-dsc-dr", image_size=128).config["n_primary_capsules"] == 4608

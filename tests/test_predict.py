@@ -56,14 +56,20 @@ def test_windows_checkpoint_predicts_by_averaging_its_windows(tmp_path, capsys):
     assert label == classes[int(expected.argmax())]
 
 
-def test_routing_iterations_travel_in_the_checkpoint(tmp_path, capsys):
-    """--routing-iterations 1 is built, saved and rebuilt by predict as 1; a resume with another count stops."""
+def test_head_settings_travel_in_the_checkpoint(tmp_path, capsys):
+    """--routing-iterations 1, a 3×3 stride-1 primary-capsule convolution and a narrower front end are built,
+    saved and rebuilt by predict as such; a resume with another iteration count stops."""
     write_wavs(tmp_path / "data", make_corpus(per_class=2, n_speakers=2, seed=3))
     args = ["--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--image-size", "16", "--epochs", "1",
             "--no-cache", "--variant", "cn-dsc-dr"]
-    assert train.main(args + ["--routing-iterations", "1"]) == 0
+    head = ["--primary-kernel", "3", "--primary-stride", "1", "--channels", "8", "12"]
+    assert train.main(args + ["--routing-iterations", "1"] + head) == 0
     model, _, _ = predict.load_model(tmp_path / "run" / "last.npz")
     assert model.layer("digit").iterations == 1 and model.config["iterations"] == 1
+    # 16×16 image → 4×4 map → a 3×3 stride-1 kernel leaves a 2×2 grid of 32 capsule types (9×9/2 would give 32)
+    assert model.config["n_primary_capsules"] == 32 * 2 * 2 and model.layer("digit").params["w"].shape[0] == 128
+    assert model.config["channels"] == [8, 12] and model.layer("primary").conv.layers[0][1].params["w"].shape[0] == 12
     capsys.readouterr()
+    args += head
     assert train.main(args + ["--epochs", "2", "--resume"]) != 0         # 3 iterations against a 1-iteration run
     assert "was trained with iterations = 1, not 3" in capsys.readouterr().err

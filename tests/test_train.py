@@ -118,6 +118,12 @@ def test_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train.parse_args(["--routing-iterations", "0"])
     assert "--routing-iterations must be a positive integer" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.parse_args(["--primary-stride", "0"])
+    assert "--primary-stride must be a positive integer" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.parse_args(["--channels", "0", "8"])
+    assert "--channels must be two positive integers, got 0 8" in capsys.readouterr().err
 
 
 def test_resampled_and_short_files_are_reported(tmp_path, capsys):

@@ -97,6 +97,7 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
 
     Stride 1 (every 3×3 layer of the front ends) runs as kh·kw matrix products on shifted views — see
     :func:`conv2d_shifted`; other strides run :func:`conv2d_reference`, im2col as one matrix product.
+    A network's first layer sets ``cache["need_dx"] = False``: the backward then skips dx (returns None).
     """
     _check(x, w, b, "(Cout, Cin, kh, kw)", x.shape[1] if x.ndim == 4 else None)
     padding = normalize_padding(padding)
@@ -132,6 +133,9 @@ def conv2d_backward(dout, cache):
                                    .sum(axis=0) for q in range(kw)]) for p in range(kh)])
     dw = xp.ascontiguousarray(sum_in_order(for_chunks(N, part, xp, work=dflat.size * Cin * kh * kw))
                               .transpose(2, 3, 0, 1))
+    db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
+    if not cache.get("need_dx", True):
+        return None, dw, db
     # dx is the full correlation of dy with the kernel flipped and transposed (Cin ↔ Cout): the forward
     # again, on dy padded by k − 1 − (the forward's padding).
     full = (kh - 1 - t, kh - 1 - bt, kw - 1 - l, kw - 1 - r)
@@ -140,7 +144,6 @@ def conv2d_backward(dout, cache):
     else:
         dx = conv2d_reference_backward(dout, {"xpad": xpad, "xpad_shape": xpad.shape, "w": w, "stride": 1,
                                                "padding": cache["padding"], "has_bias": False})[0]
-    db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
     return dx, dw, db
 
 
@@ -200,6 +203,8 @@ def conv2d_reference_backward(dout, cache):
     cols = windows(cache["xpad"], kh, kw, Ho, Wo, stride)
     dw = xp.tensordot(dout, cols, axes=([0, 2, 3], [0, 4, 5]))             # (Cout, Cin, kh, kw)
     db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
+    if not cache.get("need_dx", True):
+        return None, dw, db
     dcols = xp.tensordot(w, dout, axes=([0], [1]))                          # (Cin, kh, kw, N, Ho, Wo)
     dxpad = xp.zeros(cache["xpad_shape"], dtype=dout.dtype)
     for p in range(kh):
@@ -360,15 +365,18 @@ def depthwise_conv2d_backward(dout, cache):
     xp = array_module(dout)
     N, C, Ho, Wo = dout.shape
     Hp, Wp = xpad.shape[2:]
-    dpad, w_flip = pad(dout, full), w[:, :, ::-1, ::-1]
-    dx = xp.empty((N, C, Hp - t - bt, Wp - l - r), dtype=dout.dtype)
+    need_dx = cache.get("need_dx", True)                 # False for a network's first layer: dw only
+    if need_dx:
+        dpad, w_flip = pad(dout, full), w[:, :, ::-1, ::-1]
+        dx = xp.empty((N, C, Hp - t - bt, Wp - l - r), dtype=dout.dtype)
 
     def part(lo, hi):
-        depthwise_taps(dpad[lo:hi], w_flip, 1, dx[lo:hi])
+        if need_dx:
+            depthwise_taps(dpad[lo:hi], w_flip, 1, dx[lo:hi])
         return _depthwise_dw(xpad[lo:hi], dout[lo:hi], kh, kw, stride)
     dw = sum_in_order(for_chunks(N, part, xp, work=dout.size * kh * kw)).reshape(w.shape)
     db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
-    return dx, dw, db
+    return dx if need_dx else None, dw, db
 
 
 def _depthwise_dw(xpad, dout, kh, kw, stride):
