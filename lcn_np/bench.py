@@ -288,8 +288,9 @@ def torch_margin_loss(lengths, labels, m_pos=0.9, m_neg=0.1, lam=0.5):
 
 # ------------------------------------------------------------------------------------------------------
 # One training step, defined once for each side
-def our_step(variant, size, batch_size, seed=0):
-    """A function running one lcn_np training step: forward, loss, backward, AdamW (lr 1e-3, decay 1e-2)."""
+def our_step(variant, size, batch_size, seed=0, input_grad=False):
+    """A function running one lcn_np training step: forward, loss, backward, AdamW (lr 1e-3, decay 1e-2).
+    ``input_grad=True`` also computes the image's gradient, as training did before it learned to skip it."""
     from .model import build
     from .optim import Adam
     rng = numpy.random.default_rng(seed)
@@ -300,7 +301,7 @@ def our_step(variant, size, batch_size, seed=0):
 
     def step():
         loss, cache = model.loss_forward(model.forward(x), y)
-        model.backward(model.loss_backward(cache), input_grad=False)
+        model.backward(model.loss_backward(cache), input_grad=input_grad)
         opt.step()
     return step
 

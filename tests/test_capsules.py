@@ -19,6 +19,16 @@ def test_squash_gradient_small_and_large_vectors(rng):
     assert_gradients_close(squash_forward, squash_backward, [s], names=["s"])
 
 
+def test_dot_last_is_the_plain_sum(xp, rng):
+    """The einsum behind squash and the capsule length is Σ_d a·b along the last axis, float32 round-off."""
+    from lcn_np import ops
+    dot_last = ops.capsules.dot_last
+    a, b = (xp.asarray(rng.standard_normal((5, 37, 11)).astype(numpy.float32)) for _ in range(2))
+    got = dot_last(a, b)
+    assert got.shape == (5, 37, 1)
+    numpy.testing.assert_allclose(to_numpy(got), to_numpy((a * b).sum(axis=-1, keepdims=True)), rtol=1e-5, atol=1e-5)
+
+
 def test_squash_is_finite_at_zero():
     s = numpy.zeros((2, 3, 5))
     v, cache = squash_forward(s)

@@ -83,6 +83,9 @@ class Fact:
 
 FACTS = []
 
+NOAUG, RECIPE0 = "lcn-mel-deltas-windows-k5-e60-noaugment", "lcn-mel-deltas-windows-k5-e60"
+HALF = "cn-dsc-dr-mel-deltas-windows-c32-64-primary9s4-e40"
+
 # Definitions, settings, citations and the arithmetic of worked examples; a reason for each chapter.
 DECLARED = {
     "01": {"16 000", "32 768",           # CASIA's sample rate; int16 full scale
@@ -438,6 +441,29 @@ FACTS += [
          "results/table3/cn-dsc-dr.json and cn-dsc.json, seed 3"),
     Fact("11", r"rule out\s+chance \(p = (\d\.\d\d)\)", lambda ns: _paired("cn-dsc-dr", "cn-dsc")["p"],
          "metrics.paired_comparison on results/table3"),
+    Fact("11", r"almost entirely \((\d+ %) at the end", lambda ns: 100 * _recipe(NOAUG)["history"][-1]["train_acc"],
+         f"results/recipe/{NOAUG}.json"),
+    Fact("11", r"at the end, against\s+(\d+ %) with them", lambda ns: 100 * _recipe(RECIPE0)["history"][-1]["train_acc"],
+         f"results/recipe/{RECIPE0}.json"),
+    Fact("11", r"highest of the search \((\d+\.\d %)\)", lambda ns: 100 * _recipe(NOAUG)["val_ua"], f"results/recipe/{NOAUG}.json"),
+    Fact("11", r"stage: (\d+\.\d\d) ± \d", lambda ns: 100 * _final("lcn-noaugment-3seeds")["ua"],
+         "results/final/lcn-noaugment-3seeds.json"),
+    Fact("11", r"stage: \d+\.\d\d ± (\d\.\d\d %)", lambda ns: 100 * _final("lcn-noaugment-3seeds")["ua_std"],
+         "results/final/lcn-noaugment-3seeds.json"),
+    Fact("11", r"against the recipe's (\d+\.\d\d) ±", lambda ns: 100 * _table3("lcn")["ua"], "results/table3/lcn.json"),
+    Fact("11", r"against the recipe's \d+\.\d\d ± (\d\.\d\d %)", lambda ns: 100 * _table3("lcn")["ua_std"],
+         "results/table3/lcn.json"),
+    Fact("11", r"\(last epoch (\d+\.\d\d) ± \d\.\d\d % against", lambda ns: 100 * _final("lcn-noaugment-3seeds")["final"]["ua"],
+         "results/final/lcn-noaugment-3seeds.json"),
+    Fact("11", r"\(last epoch \d+\.\d\d ± (\d\.\d\d %) against", lambda ns: 100 * _final("lcn-noaugment-3seeds")["final"]["ua_std"],
+         "results/final/lcn-noaugment-3seeds.json"),
+    Fact("11", r"% against (\d+\.\d\d) ± \d\.\d\d %\)\. Paired", lambda ns: 100 * _table3("lcn")["final"]["ua"],
+         "results/table3/lcn.json"),
+    Fact("11", r"% against \d+\.\d\d ± (\d\.\d\d %)\)\. Paired", lambda ns: 100 * _table3("lcn")["final"]["ua_std"],
+         "results/table3/lcn.json"),
+    Fact("11", r"40 epochs reached (\d+\.\d %)", lambda ns: 100 * _recipe(HALF)["ua"], f"results/recipe/{HALF}.json"),
+    Fact("11", r"with a gap of (\d+) points", lambda ns: 100 * (_recipe(HALF)["history"][-1]["train_acc"] - _recipe(HALF)["ua"]),
+         f"results/recipe/{HALF}.json", slack=0.5),
     # 12 (slip: "hours")
     Fact("12", r"from (\d+\.\d min) \(the LCN", _minutes("casia-lcn"), "casia-lcn.json's train_seconds"),
     Fact("12", r"to\s+(\d+\.\d min) \(cn-dsc", _minutes("casia-cn-dsc"), "casia-cn-dsc.json's train_seconds"),

@@ -22,7 +22,7 @@ Internally the arrays are kept as (N, J, I, ·) so that the sums over i are batc
 """
 
 from ..backend import array_module
-from .capsules import EPS, squash_backward, squash_forward
+from .capsules import EPS, dot_last, squash_backward, squash_forward
 from .checks import expect_ndim
 
 AGREEMENTS = ("dot", "cosine")
@@ -48,7 +48,7 @@ def routing_forward(u_hat, iterations=3, agreement="dot"):
     xp = array_module(u_hat)
     N, I, J, D = u_hat.shape
     uT = xp.ascontiguousarray(u_hat.transpose(0, 2, 1, 3))      # (N, J, I, D)
-    u_norm = ((uT * uT).sum(axis=-1) + EPS) ** 0.5 if agreement == "cosine" else None   # (N, J, I)
+    u_norm = (dot_last(uT, uT)[..., 0] + EPS) ** 0.5 if agreement == "cosine" else None   # (N, J, I)
     logits = xp.zeros((N, J, I), dtype=u_hat.dtype)
     steps = []
     for r in range(iterations):
@@ -61,7 +61,7 @@ def routing_forward(u_hat, iterations=3, agreement="dot"):
             if agreement == "dot":
                 logits = logits + dot
             else:
-                v_norm = ((v * v).sum(axis=-1) + EPS) ** 0.5    # (N, J)
+                v_norm = (dot_last(v, v)[..., 0] + EPS) ** 0.5    # (N, J)
                 cos = dot / (u_norm * v_norm[..., None])
                 step.update(v_norm=v_norm, cos=cos)
                 logits = logits + cos
