@@ -230,8 +230,7 @@ def build(variant, n_classes=6, image_size=64, seed=0, pretrained=None, dtype="f
     n_primary = n_types * int(numpy.prod(image_shape(n_grid)))
     agreement = "cosine" if variant in ("cn-dsc-dr", "lcn") else "dot"
     head = [("primary", PrimaryCapsules(c_out, n_types, caps_dim, kernel, opts.get("primary_stride", 2),
-                                        separable=variant != "cn",
-                                        rng=rng, dtype=dtype)),
+                                        separable=variant != "cn", rng=rng, dtype=dtype)),
             ("digit", CapsuleLayer(n_primary, caps_dim, n_classes, out_dim, iterations, agreement, init_scale,
                                    rng=rng, dtype=dtype)),
             ("length", CapsuleLength())]
