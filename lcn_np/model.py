@@ -41,6 +41,7 @@ from .layers import (CapsuleLayer, CapsuleLength, Dropout, Flatten, GlobalAvgPoo
 VARIANTS = ("cnn", "cn", "cn-dsc", "cn-dsc-dr", "cn-dsc-pm", "lcn", "cnn-gap")
 CLASSIFIERS = ("cnn", "cnn-gap")          # no capsules: logits and softmax cross-entropy
 PRETRAINED_VARIANTS = ("cn-dsc-pm", "lcn")
+PRIMARY_DEFAULTS = {"primary_kernel": 9, "primary_stride": 2}   # Sabour's 9×9 / 2; build(..., primary_kernel=…)
 
 
 LOSSES = {"margin": (ops.margin_loss_forward, ops.margin_loss_backward),
@@ -226,10 +227,11 @@ def build(variant, n_classes=6, image_size=64, seed=0, pretrained=None, dtype="f
         head = [("pool", GlobalAvgPool()), ("dropout", Dropout(dropout, rng=numpy.random.default_rng(seed + 1))),
                 ("classifier", Linear(c_out, n_classes, rng=rng, dtype=dtype))]
         return Model(variant, frontend, head, config)
-    kernel, n_grid = primary_capsule_grid(grid, opts.get("primary_kernel", 9), opts.get("primary_stride", 2))
+    head_opts = {**PRIMARY_DEFAULTS, **opts}
+    kernel, n_grid = primary_capsule_grid(grid, head_opts["primary_kernel"], head_opts["primary_stride"])
     n_primary = n_types * int(numpy.prod(image_shape(n_grid)))
     agreement = "cosine" if variant in ("cn-dsc-dr", "lcn") else "dot"
-    head = [("primary", PrimaryCapsules(c_out, n_types, caps_dim, kernel, opts.get("primary_stride", 2),
+    head = [("primary", PrimaryCapsules(c_out, n_types, caps_dim, kernel, head_opts["primary_stride"],
                                         separable=variant != "cn", rng=rng, dtype=dtype)),
             ("digit", CapsuleLayer(n_primary, caps_dim, n_classes, out_dim, iterations, agreement, init_scale,
                                    rng=rng, dtype=dtype)),

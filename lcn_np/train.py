@@ -41,7 +41,7 @@ from .data.splits import (carve_validation, leakage_report, loso_splits, speaker
                           stratified_split, write_split)
 from .layers import Dropout
 from .metrics import confusion_text, mean_std_table, scores, table3_row
-from .model import PRETRAINED_VARIANTS, VARIANTS, build
+from .model import CLASSIFIERS, PRETRAINED_VARIANTS, PRIMARY_DEFAULTS, VARIANTS, build
 from .optim import clip_grad_norm, lr_at, make_optimizer
 from .predict import utterance_scores
 from .progress import Progress
@@ -152,6 +152,10 @@ def parse_args(argv=None):
             p.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
     if args.channels is not None and min(args.channels) < 1:
         p.error(f"--channels must be two positive integers, got {' '.join(map(str, args.channels))}")
+    if args.channels is not None and args.variant in PRETRAINED_VARIANTS + ("cnn",):
+        p.error(f"--channels sets the Table 1 front end (cn, cn-dsc, cn-dsc-dr, cnn-gap); {args.variant} has its own widths")
+    if (args.primary_kernel or args.primary_stride) and args.variant in CLASSIFIERS:
+        p.error(f"--primary-kernel/--primary-stride set the primary capsules; {args.variant} has none")
     if args.image_size < 16:
         p.error(f"--image-size must be at least 16, got {args.image_size}")
     if not args.lr > 0:
@@ -286,8 +290,8 @@ def resume_from(path, model, opt, meta, log):
     state, optim_state, saved = load_checkpoint(path)
     for key in ("variant", "image_size", "n_classes", "iterations", "channels", "n_blocks", "primary_kernel",
                 "primary_stride"):
-        now = model.config.get(key)
-        was = saved["model_config"].get(key, now)                        # not recorded: nothing to compare
+        now = model.config.get(key, PRIMARY_DEFAULTS.get(key))
+        was = saved["model_config"].get(key, PRIMARY_DEFAULTS.get(key, now))    # not recorded: build's default
         if was != now:
             raise CheckpointError(f"{path} was trained with {key} = {was!r}, not {now!r}; "
                                   f"use the same settings or another --out")

@@ -70,6 +70,9 @@ def test_head_settings_travel_in_the_checkpoint(tmp_path, capsys):
     assert model.config["n_primary_capsules"] == 32 * 2 * 2 and model.layer("digit").params["w"].shape[0] == 128
     assert model.config["channels"] == [8, 12] and model.layer("primary").conv.layers[0][1].params["w"].shape[0] == 12
     capsys.readouterr()
+    resume = args + ["--epochs", "2", "--resume", "--routing-iterations", "1", "--channels", "8", "12"]
+    assert train.main(resume) != 0                                       # the primary kernel left at its default
+    assert "was trained with primary_kernel = 3, not 9" in capsys.readouterr().err
     args += head
     assert train.main(args + ["--epochs", "2", "--resume"]) != 0         # 3 iterations against a 1-iteration run
     assert "was trained with iterations = 1, not 3" in capsys.readouterr().err

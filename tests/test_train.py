@@ -124,6 +124,12 @@ def test_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train.parse_args(["--channels", "0", "8"])
     assert "--channels must be two positive integers, got 0 8" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.parse_args(["--variant", "lcn", "--channels", "16", "32"])
+    assert "lcn has its own widths" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.parse_args(["--variant", "cnn", "--primary-kernel", "3"])
+    assert "cnn has none" in capsys.readouterr().err
 
 
 def test_resampled_and_short_files_are_reported(tmp_path, capsys):
