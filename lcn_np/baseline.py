@@ -9,6 +9,9 @@ multinomial logistic regression written out below.
 
 Measured on CASIA, stratified 80/20 with 10 % of the training part for validation, seeds 0–2: 84.3 ± 2.1 %
 test UA (13 MFCCs with deltas, delta-deltas and mean/std/min/max: 72.6 %; 30 MFCCs alone: 80.4 %).
+``--normalize speaker`` first z-scores every track over all of a speaker's frames (no labels used): on
+the random split seeds 0–2 it changes nothing beyond noise (82.1 / 87.1 / 83.8 → 80.8 / 87.5 / 84.2 %),
+leaving one speaker out it lifts the mean over CASIA's four speakers from 33.7 to 48.8 %.
 
 The splits are made by the same functions and arguments as ``lcn_np.train`` (``--seed``, ``--split``,
 ``--test-size``, ``--val-size``, ``--folds``), so the same command line gives the same test files, and
@@ -33,24 +36,46 @@ from .metrics import confusion_text, mean_std_table, scores, table3_row
 GRID = [(C, gamma) for C in (1.0, 3.0, 10.0, 30.0, 100.0) for gamma in ("scale", 0.3, 1.0, 3.0)]  # γ × 1/n_features
 
 
-def utterance_vector(wave, config, n_mfcc=30, n_mels=64):
-    """248 numbers: mean and std over time of 30 MFCCs, their deltas and 64 log mel-band energies."""
+def utterance_tracks(wave, config, n_mfcc=30, n_mels=64):
+    """(124, frames): 30 MFCCs, their deltas and 64 log mel-band energies of each frame."""
     log_mel = log_mel_energies(wave, config, n_mels)           # (64, frames)
     c = dct_matrix(n_mfcc, n_mels) @ log_mel                   # (30, frames): the MFCCs
-    tracks = numpy.concatenate([c, deltas(c), log_mel])
+    return numpy.concatenate([c, deltas(c), log_mel])
+
+
+def utterance_vector(wave, config, n_mfcc=30, n_mels=64):
+    """248 numbers: mean and std over time of 30 MFCCs, their deltas and 64 log mel-band energies."""
+    return statistics(utterance_tracks(wave, config, n_mfcc, n_mels))
+
+
+def statistics(tracks):
     return numpy.concatenate([tracks.mean(1), tracks.std(1)])
 
 
-def corpus_vectors(items, config, log=print):
-    """(V (N, 248), kept items); unreadable files are named and skipped."""
-    vectors, kept = [], []
+def corpus_vectors(items, config, log=print, by_speaker=False):
+    """(V (N, 248), kept items); unreadable files are named and skipped.
+
+    ``by_speaker``: every track z-scored over all frames of the speaker's utterances before the statistics
+    (per-speaker normalisation; no labels used, so a test speaker's own files may provide it)."""
+    tracks, kept = [], []
     for item in items:
         try:
-            vectors.append(utterance_vector(load_audio(item.path, config.sample_rate), config))
+            tracks.append(utterance_tracks(load_audio(item.path, config.sample_rate), config))
             kept.append(item)
         except AudioError as exc:
             log(f"skipped: {exc}")
-    return numpy.array(vectors), kept
+    if by_speaker:
+        if any(item.speaker is None for item in kept):
+            raise ValueError("--normalize speaker needs to know who speaks each file, and this corpus layout does "
+                             "not say (CASIA, EmoDB and RAVDESS do; a folder per class does not)")
+        speakers = numpy.array([item.speaker for item in kept], dtype=object)
+        for s in dict.fromkeys(speakers):
+            idx = numpy.flatnonzero(speakers == s)
+            frames = numpy.concatenate([tracks[i] for i in idx], axis=1)
+            mu, sd = frames.mean(1, keepdims=True), frames.std(1, keepdims=True) + 1e-8
+            for i in idx:
+                tracks[i] = (tracks[i] - mu) / sd
+    return numpy.array([statistics(t) for t in tracks]), kept
 
 
 def fit_logreg(X, y, n_classes, lam=1e-3, steps=500, lr=0.5):
@@ -120,6 +145,9 @@ def parse_args(argv=None):
     p.add_argument("--val-size", type=float, default=0.1)
     p.add_argument("--test-speakers", type=int, default=1)
     p.add_argument("--folds", type=int, default=0)
+    p.add_argument("--normalize", default="utterance", choices=["utterance", "speaker"],
+                   help="speaker: z-score every track over all of the speaker's frames first (as lcn_np.train "
+                        "--normalize speaker; helps speaker-independent tests such as --split loso)")
     p.add_argument("--split-from", help="a split.json written by lcn_np.train: use exactly its file lists")
     p.add_argument("--out", default=None, help="write metrics.json here")
     return p.parse_args(argv)
@@ -154,7 +182,11 @@ def main(argv=None):
         return 2
     config = FeatureConfig()
     t0 = time.perf_counter()
-    V, items = corpus_vectors(corpus.items, config)
+    try:
+        V, items = corpus_vectors(corpus.items, config, by_speaker=args.normalize == "speaker")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     y = numpy.array([item.label for item in items], dtype=numpy.int64)
     classes = list(corpus.classes)
     counts = numpy.bincount(y, minlength=len(classes))

@@ -1,6 +1,7 @@
 """``python -m lcn_np.predict --checkpoint DIR/best.npz a.wav [b.wav …]``: the emotion of each file.
 
-The checkpoint carries the class names and the feature settings, so nothing else is needed. Any
+The checkpoint carries the class names and the feature settings, so nothing else is needed. A model
+trained with ``--normalize speaker`` takes the files of one call as one speaker's utterances. Any
 sample rate, mono or stereo. A file that cannot be read is reported by name and the others are still
 done; the exit status is 1 if any file failed.
 """
@@ -13,7 +14,7 @@ import numpy
 from . import backend
 from .checkpoint import CheckpointError, load_checkpoint
 from .data.audio import AudioError, load_audio
-from .data.features import FeatureConfig, spectrogram_image, utterance_windows
+from .data.features import FeatureConfig, speaker_normalize, spectrogram_image, utterance_windows
 from .model import build
 
 
@@ -55,10 +56,34 @@ def utterance_scores(model, images, config, batch_size=64):
 def predict_file(model, classes, config, path):
     """(predicted class, {class: score}, audio info) for one audio file, preprocessed exactly as in training."""
     info = {}
-    wave = load_audio(path, config.sample_rate, info)
-    image = spectrogram_image(wave, config)
+    image = spectrogram_image(load_audio(path, config.sample_rate, info), config)
+    if config.normalize == "speaker":                # one file: its own statistics stand for the speaker's
+        image = speaker_normalize([image], [path], config)[0]
+    return label_scores(model, classes, config, image) + (info,)
+
+
+def label_scores(model, classes, config, image):
+    """(predicted class, {class: score}) of one preprocessed image."""
     scores = utterance_scores(model, [image] if config.time == "windows" else image[None], config)[0]
-    return classes[int(scores.argmax())], dict(zip(classes, map(float, scores))), info
+    return classes[int(scores.argmax())], dict(zip(classes, map(float, scores)))
+
+
+def predict_speaker(model, classes, config, paths):
+    """For a model trained with ``normalize="speaker"``: the files are one speaker's utterances, normalised
+    together as in training. Returns {path: (class, scores, info) or the AudioError}."""
+    results, images, read = {}, [], []
+    for path in paths:
+        info = {}
+        try:
+            images.append(spectrogram_image(load_audio(path, config.sample_rate, info), config))
+            read.append((path, info))
+        except AudioError as exc:
+            results[path] = exc
+    if images:
+        normalised = speaker_normalize(images, ["the speaker"] * len(images), config)
+        for (path, info), image in zip(read, normalised):
+            results[path] = label_scores(model, classes, config, image) + (info,)
+    return results
 
 
 def main(argv=None):
@@ -75,10 +100,17 @@ def main(argv=None):
         print(f"error: {exc}", file=sys.stderr)
         return 2
     score_name = "capsule length" if model.loss == "margin" else "logit"
+    together = predict_speaker(model, classes, config, args.files) if config.normalize == "speaker" else {}
+    if together:
+        print(f"note: this model normalises each speaker's features; the {len(args.files)} file(s) given are "
+              f"taken as one speaker's utterances (give several of the same speaker)", file=sys.stderr)
     failed = 0
     for path in args.files:
         try:
-            label, scores, info = predict_file(model, classes, config, path)
+            result = together.get(path) or predict_file(model, classes, config, path)
+            if isinstance(result, AudioError):
+                raise result
+            label, scores, info = result
         except AudioError as exc:
             print(f"{path}: ERROR {exc}")
             failed += 1

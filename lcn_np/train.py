@@ -36,7 +36,8 @@ from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .data.audio import AudioError
 from .data.augment import augment
 from .data.corpora import load_corpus
-from .data.features import FeatureConfig, default_cache_dir, features_for_items, random_windows, spectrogram_image
+from .data.features import (FeatureConfig, default_cache_dir, features_for_items, random_windows,
+                            speaker_normalize, spectrogram_image)
 from .data.splits import (carve_validation, leakage_report, loso_splits, speaker_split, stratified_kfold,
                           stratified_split, write_split)
 from .layers import Dropout
@@ -85,8 +86,10 @@ def parse_args(argv=None):
                    help="resize the whole utterance to S columns, or keep the 10 ms frames: random windows of "
                         "--window-frames in training, the mean over all windows of an utterance at test")
     p.add_argument("--window-frames", type=int, default=128, help="columns of a window with --time windows")
-    p.add_argument("--normalize", default="utterance", choices=["utterance", "level"],
-                   help="map each utterance's own dB range to [-1, 1], or a fixed range (keeps loudness)")
+    p.add_argument("--normalize", default="utterance", choices=["utterance", "level", "speaker"],
+                   help="map each utterance's own dB range to [-1, 1], or a fixed range (keeps loudness), or "
+                        "as utterance and then each band z-scored over all of the speaker's utterances (needs a "
+                        "corpus that names its speakers; for speaker-independent tests such as --split loso)")
     p.add_argument("--n-blocks", type=int, default=None,
                    help="MobileNet blocks in the front end of cn-dsc-pm / lcn (default: chosen by image size)")
     p.add_argument("--channels", type=int, nargs=2, default=None, metavar=("C1", "C2"),
@@ -117,6 +120,10 @@ def parse_args(argv=None):
                    help="share of each class of the training portion kept for validation: best.npz is the "
                         "epoch with the best validation UA; the test set is scored for the record only "
                         "(0: no validation, best.npz is the last epoch)")
+    p.add_argument("--test-every", type=int, default=0, metavar="N",
+                   help="also score the test set after every N-th epoch, for a learning curve on record (0: only "
+                        "after the last epoch, for best.npz and the last epoch; evaluating the test set is about a "
+                        "fifth of an epoch's time, and nothing is chosen on it either way)")
     p.add_argument("--test-speakers", type=int, default=1, help="speakers held out with --split speaker")
     p.add_argument("--folds", type=int, default=0, help="K-fold cross-validation instead of one split")
     p.add_argument("--device", default=None, choices=["cpu", "gpu"])
@@ -158,6 +165,8 @@ def parse_args(argv=None):
         p.error(f"--primary-kernel/--primary-stride set the primary capsules; {args.variant} has none")
     if args.image_size < 16:
         p.error(f"--image-size must be at least 16, got {args.image_size}")
+    if args.test_every < 0:
+        p.error(f"--test-every must be 0 (the test set after the last epoch only) or a positive N, got {args.test_every}")
     if not args.lr > 0:
         p.error(f"--lr must be positive, got {args.lr}")
     if not 0 < args.test_size < 1:
@@ -181,6 +190,8 @@ def load_data(args, config, log):
         corpus = make_corpus(per_class=args.synthetic_per_class, seed=args.seed)
         X = [spectrogram_image(w, config) for w in corpus.waves]
         X = X if config.time == "windows" else numpy.stack(X)
+        if config.normalize == "speaker":
+            X = speaker_normalize(X, [item.speaker for item in corpus.items], config)
         return X, corpus.labels.astype(numpy.int64), corpus.items, list(corpus.classes), "synthetic"
     corpus = load_corpus(args.data, args.dataset)
     log(f"data: {corpus.name} corpus at {args.data}: {len(corpus)} files, classes {', '.join(corpus.classes)}")
@@ -363,8 +374,9 @@ def train_epoch(model, opt, args, config, X, y, train_idx, epoch, meta, steps_pe
 
 
 def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=False, versions=()):
-    """Train on ``split["train"]``; every epoch score the validation and the test set. best.npz is the
-    epoch with the best validation UA (the latest of equals), never chosen on the test set.
+    """Train on ``split["train"]``; every epoch score the validation set, and the test set after the last
+    epoch (and every ``--test-every`` epochs, for the record). best.npz is the epoch with the best validation
+    UA (the latest of equals), never chosen on the test set.
 
     Returns the metrics dict: the test figures of best.npz at the top level, the last epoch's under "final".
     """
@@ -387,18 +399,21 @@ def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=Fal
         save_checkpoint(path, model.state_dict(), opt.state_dict(), meta)
 
     budget = {"left": args.stop_after_steps or -1}
+    test = None
     try:
         for epoch in range(meta["epoch"], args.epochs):
             loss, train_acc, bar = train_epoch(model, opt, args, config, X, y, train_idx, epoch, meta,
                                                steps_per_epoch, budget, versions)
             with opt.averaged():                                 # --ema: the averaged weights are the model
                 val = evaluate(model, X, y, val_idx, n_classes, config)
-                test = evaluate(model, X, y, test_idx, n_classes, config)
+                test = (evaluate(model, X, y, test_idx, n_classes, config) if epoch + 1 == args.epochs or
+                        (args.test_every and (epoch + 1) % args.test_every == 0) else None)
                 meta["history"].append({"epoch": epoch + 1, "loss": loss, "train_acc": train_acc,
                                         "val_ua": val and val["ua"], "val_wa": val and val["wa"],
-                                        "test_ua": test["ua"], "test_wa": test["wa"], "lr": opt.lr})
+                                        "test_ua": test and test["ua"], "test_wa": test and test["wa"],
+                                        "lr": opt.lr})
                 bar.close(loss=loss or 0.0, acc=train_acc, **({"val_UA": val["ua"]} if val else {}),
-                          test_UA=test["ua"])
+                          **({"test_UA": test["ua"]} if test else {}))
                 meta["epoch"], meta["step"] = epoch + 1, 0
                 chosen = val["ua"] if val else 0.0               # no validation set: the last epoch is best
                 if meta["best"] is None or chosen >= meta["best"]["val_ua"]:
@@ -410,11 +425,14 @@ def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=Fal
         log(f"\ninterrupted: saved {last}. Resume with:\n  {args.command}")
         raise KeyboardInterrupt from None
     train_seconds += time.perf_counter() - t0
-    with opt.averaged():
-        final = evaluate(model, X, y, test_idx, n_classes, config)
-    state, _, _ = load_checkpoint(best)
-    model.load_state_dict(state, str(best))
-    selected = evaluate(model, X, y, test_idx, n_classes, config)
+    if test is None:                                             # resumed after the last epoch
+        with opt.averaged():
+            test = evaluate(model, X, y, test_idx, n_classes, config)
+    final = selected = test
+    if meta["best"]["epoch"] != meta["epoch"]:                   # best.npz is an earlier epoch: score it too
+        state, _, _ = load_checkpoint(best)
+        model.load_state_dict(state, str(best))
+        selected = evaluate(model, X, y, test_idx, n_classes, config)
     return {"classes": classes, "recall": selected["recall"], "ua": selected["ua"], "wa": selected["wa"],
             "confusion": selected["confusion"], "selected_epoch": meta["best"]["epoch"],
             "val_ua": meta["best"]["val_ua"] if len(val_idx) else None,

@@ -80,3 +80,23 @@ def test_a_class_without_readable_files_is_a_clear_error(tmp_path, capsys):
     assert baseline.main(["--data", str(tmp_path), "--classifier", "logreg"]) == 2
     captured = capsys.readouterr()
     assert "'sad' has 0 readable file(s)" in captured.err and "broken.wav" in captured.out
+
+
+def test_speaker_normalisation_centres_each_speakers_tracks(corpus_dir, tmp_path, capsys):
+    from lcn_np.data.corpora import load_corpus
+    from lcn_np.data.features import FeatureConfig
+    items = load_corpus(corpus_dir).items
+    V, kept = baseline.corpus_vectors(items, FeatureConfig(), by_speaker=True)
+    plain, _ = baseline.corpus_vectors(items, FeatureConfig())
+    speakers = numpy.array([item.speaker for item in kept])
+    assert len(set(speakers)) > 1 and not numpy.allclose(V, plain)
+    for s in set(speakers):     # each track z-scored over the speaker's frames: utterance means centre near 0
+        numpy.testing.assert_allclose(V[speakers == s, :124].mean(axis=0), 0, atol=0.2)
+    assert baseline.main(["--data", str(corpus_dir), "--classifier", "logreg", "--normalize", "speaker"]) == 0
+    wav = next(corpus_dir.rglob("*.wav")).read_bytes()
+    for label in ("angry", "sad"):               # a folder per class names no speakers: a clear error
+        (tmp_path / label).mkdir()
+        for i in range(2):
+            (tmp_path / label / f"{i}.wav").write_bytes(wav)
+    assert baseline.main(["--data", str(tmp_path), "--classifier", "logreg", "--normalize", "speaker"]) == 2
+    assert "who speaks each file" in capsys.readouterr().err

@@ -130,3 +130,41 @@ def test_level_normalisation_keeps_loudness_and_utterance_normalisation_removes_
     # 12 dB quieter = 12/80 of the [−1, 1] range lower, wherever neither is clipped
     inside = (quiet > -1) & (loud < 1) & (loud > loud.min())     # neither clipped nor at the top_db floor
     numpy.testing.assert_allclose((loud - quiet)[inside], 2 * 20 * numpy.log10(4) / 80, atol=1e-3)
+
+
+def test_speaker_normalisation_removes_each_speakers_own_voice(rng):
+    """Speaker B is speaker A with another average spectrum and spread (a per-band offset and gain): after
+    normalisation the two speak alike, and each speaker's bands are centred on 0 with spread 1/3."""
+    config = FeatureConfig(image_size=7, channels_from="deltas", time="windows")
+    a = [stack_static(rng.uniform(-0.6, 0.4, (7, n))) for n in (11, 13, 9)]
+    offset, gain = rng.uniform(-0.3, 0.3, (7, 1)), rng.uniform(0.6, 1.4, (7, 1))
+    b = [stack_static(img[0] * gain + offset) for img in a]
+    out = features.speaker_normalize(a + b, ["A"] * 3 + ["B"] * 3, config)
+    for x, y in zip(out[:3], out[3:]):
+        assert x.shape == y.shape == (3, 7, x.shape[2]) and x.dtype == numpy.float32
+        numpy.testing.assert_allclose(x, y, atol=1e-5)                     # the voice is gone, the speech stays
+    static = numpy.concatenate([x[0] for x in out[:3]], axis=1)
+    numpy.testing.assert_allclose(static.mean(axis=1), 0, atol=1e-5)
+    numpy.testing.assert_allclose(static.std(axis=1), 1 / 3, atol=1e-5)   # z/3: inside [−1, 1] for |z| ≤ 3
+    # the delta channels are made again from the new static image, as for any image
+    numpy.testing.assert_allclose(out[0][1:], features.stack_channels(out[0][0], config)[1:], atol=1e-6)
+    square = features.speaker_normalize(numpy.stack([stack_static(rng.uniform(-1, 1, (7, 7))) for _ in range(4)]),
+                                        ["A", "A", "B", "B"], FeatureConfig(image_size=7))
+    assert square.shape == (4, 3, 7, 7) and (square[:, 0] == square[:, 1]).all()     # copies stay copies
+    with pytest.raises(ValueError, match="who speaks each file"):
+        features.speaker_normalize(a, ["A", None, "A"], config)
+
+
+def stack_static(static):
+    return numpy.repeat(static[None].astype(numpy.float32), 3, axis=0)
+
+
+def test_speaker_normalisation_reads_the_per_utterance_cache(tmp_path, rng):
+    for i, speaker in enumerate(["s1", "s1", "s2"]):
+        soundfile.write(tmp_path / f"{i}.wav", rng.standard_normal(4000) * 0.1 * (i + 1), 16000)
+    items = [Item(str(tmp_path / f"{i}.wav"), 0, speaker=s) for i, s in enumerate(["s1", "s1", "s2"])]
+    per_utterance = FeatureConfig(image_size=16)
+    X, _, _, _ = features_for_items(items, per_utterance, tmp_path / "cache")
+    Xs, _, kept, report = features_for_items(items, FeatureConfig(image_size=16, normalize="speaker"), tmp_path / "cache")
+    assert report["cached"] == 3 and len(kept) == 3
+    numpy.testing.assert_allclose(Xs, features.speaker_normalize(X, ["s1", "s1", "s2"], per_utterance), atol=0)

@@ -76,3 +76,32 @@ def test_head_settings_travel_in_the_checkpoint(tmp_path, capsys):
     args += head
     assert train.main(args + ["--epochs", "2", "--resume"]) != 0         # 3 iterations against a 1-iteration run
     assert "was trained with iterations = 1, not 3" in capsys.readouterr().err
+
+
+def test_speaker_normalised_checkpoint_takes_the_files_as_one_speaker(tmp_path, capsys):
+    """normalize="speaker": training normalises each speaker's images together; predict does the same with
+    the files of one call (one file alone: its own statistics), and a bad file among them is reported."""
+    write_wavs(tmp_path / "data", make_corpus(per_class=2, n_speakers=2, seed=3))
+    assert train.main(["--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--image-size", "16",
+                       "--epochs", "1", "--no-cache", "--variant", "cn-dsc-dr", "--normalize", "speaker"]) == 0
+    model, classes, config = predict.load_model(tmp_path / "run" / "best.npz")
+    assert config.normalize == "speaker"
+    wavs = sorted((tmp_path / "data").rglob("*.wav"))[:4]
+    results = predict.predict_speaker(model, classes, config, wavs)
+    from lcn_np.data.audio import load_audio
+    from lcn_np.data.features import speaker_normalize, spectrogram_image
+    images = speaker_normalize(numpy.stack([spectrogram_image(load_audio(w), config) for w in wavs]), ["x"] * 4, config)
+    expected = model.forward(images)
+    for w, e in zip(wavs, expected):
+        numpy.testing.assert_allclose([results[w][1][c] for c in classes], e, rtol=1e-5)
+    alone = predict.predict_file(model, classes, config, wavs[0])[1]
+    single = spectrogram_image(load_audio(wavs[0]), config)[None]
+    numpy.testing.assert_allclose([alone[c] for c in classes],
+                                  model.forward(speaker_normalize(single, ["x"], config))[0], rtol=1e-5)
+    bad = tmp_path / "bad.wav"
+    bad.write_text("nope")
+    capsys.readouterr()
+    code = predict.main(["--checkpoint", str(tmp_path / "run" / "best.npz"), str(wavs[0]), str(bad), str(wavs[1])])
+    captured = capsys.readouterr()
+    assert code == 1 and "bad.wav: ERROR" in captured.out and "one speaker's utterances" in captured.err
+    assert captured.out.count("[capsule length]") == 2

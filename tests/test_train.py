@@ -305,3 +305,21 @@ def test_speed_perturbed_run_trains_reproducibly_and_caches_the_versions(corpus_
     with pytest.raises(SystemExit):
         train.parse_args(["--data", str(corpus_dir), "--speed-perturb", "1.0"])
     assert "--speed-perturb factors must lie in [0.5, 2] and differ from 1" in capsys.readouterr().err
+
+
+def test_test_set_is_scored_after_the_last_epoch_unless_asked_and_training_is_the_same(corpus_dir, tmp_path):
+    runs = {}
+    for every in (0, 2):
+        out = tmp_path / f"t{every}"
+        code, _ = run(["--data", str(corpus_dir), "--out", str(out), "--epochs", "3", "--test-every", str(every)]
+                      + FAST[:2] + FAST[4:])
+        assert code == 0
+        runs[every] = (json.loads((out / "metrics.json").read_text()), load_checkpoint(out / "last.npz")[0])
+    scored = {every: [h["test_ua"] is not None for h in m["history"]] for every, (m, _) in runs.items()}
+    assert scored == {0: [False, False, True], 2: [False, True, True]}
+    assert all(h["val_ua"] is not None for h in runs[0][0]["history"])
+    (m0, w0), (m2, w2) = runs[0], runs[2]
+    assert all(numpy.array_equal(w0[k], w2[k]) for k in w0)                # scoring the test set changes nothing
+    assert m0["ua"] == m2["ua"] and m0["final"] == m2["final"] and m0["selected_epoch"] == m2["selected_epoch"]
+    with pytest.raises(SystemExit):
+        train.parse_args(["--test-every", "-1"])

@@ -23,6 +23,10 @@ those defaults and predicts as it was trained. The newer settings:
   are raised to that floor (as librosa's ``power_to_db(top_db=80)``), so silence cannot reach −∞.
 - Per-utterance normalisation to [−1, 1] (the range MobileNet's ImageNet weights expect); a constant
   image (an all-silent file) becomes all −1 without a division by zero.
+- ``normalize="speaker"`` (:func:`speaker_normalize`): after the per-utterance step, each row (band) of
+  the static image is z-scored with the mean and spread of that row over all of the speaker's
+  utterances — no labels needed — and mapped back to [−1, 1] as z/3, clipped. What stays is how this
+  utterance differs from the speaker's usual voice, not the voice itself.
 - Fitting to S×S: the frequency bins are resampled to S rows by linear interpolation (low frequencies
   at the bottom, as in a picture of a spectrogram), and the *whole* utterance is resized to S columns.
   The project's earlier measurements on CASIA (before this code): resizing the whole utterance beat
@@ -37,7 +41,7 @@ those defaults and predicts as it was trained. The newer settings:
 import hashlib
 import json
 import pathlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy
 
@@ -50,7 +54,7 @@ FREQUENCY = ("linear", "mel")
 LEVEL_TOP_DB = 40.0       # dB of our power spectrogram for a full-scale tone (25 ms Hamming window)
 CHANNELS_FROM = ("copies", "deltas")
 TIME = ("resize", "windows")
-NORMALIZE = ("utterance", "level")
+NORMALIZE = ("utterance", "level", "speaker")
 NEWER = {"frequency": "linear", "channels_from": "copies", "time": "resize", "window_frames": 128,
          "normalize": "utterance"}
 
@@ -70,7 +74,8 @@ class FeatureConfig:
     time: str = "resize"           # "resize": whole utterance to S columns; "windows": native 10 ms frames
     window_frames: int = 128       # columns of a window with time="windows" (128 × 10 ms = 1.28 s)
     normalize: str = "utterance"   # "utterance": its own dB range → [−1, 1]; "level": a fixed dB range, so
-                                   # that how loud an utterance is stays in the image
+                                   # that how loud an utterance is stays in the image; "speaker": as
+                                   # "utterance", then each band z-scored over the speaker's utterances
 
     def __post_init__(self):
         for name, allowed in (("frequency", FREQUENCY), ("channels_from", CHANNELS_FROM), ("time", TIME),
@@ -228,6 +233,37 @@ def spectrogram_image(wave, config):
     return stack_channels(img, config).astype(numpy.float32)
 
 
+def speaker_normalize(images, speakers, config, z_scale=3.0):
+    """Per-speaker normalisation of a corpus' images (``normalize="speaker"``), band by band.
+
+    For speaker s and row (band) r of the static channel, over every frame t of every utterance u of s:
+
+        μ_s[r] = mean_{u,t} x_u[r, t]      σ_s[r] = std_{u,t} x_u[r, t]
+        x'_u[r, t] = clip((x_u[r, t] − μ_s[r]) / σ_s[r] / z_scale, −1, 1)
+
+    then the channels are made again from x' (:func:`stack_channels`). Speaker-level feature normalisation,
+    as in speech recognition: a speaker's average spectrum (vocal tract, microphone, level) is removed,
+    which is what a model tested on an unseen speaker cannot learn from the others. The statistics use
+    no labels, so a test speaker's own utterances may provide them.
+
+    images: list of (C, S, L) or an array (N, C, S, S);  speakers: (N,) names  →  the same kind, float32.
+    """
+    if any(s is None for s in speakers):
+        raise ValueError("--normalize speaker needs to know who speaks each file, and this corpus layout does not "
+                         "say (CASIA, EmoDB and RAVDESS do; a folder per class does not); use --normalize utterance")
+    out = [None] * len(images)
+    speakers = numpy.asarray(speakers, dtype=object)
+    for s in dict.fromkeys(speakers):
+        idx = numpy.flatnonzero(speakers == s)
+        frames = numpy.concatenate([images[i][0] for i in idx], axis=1)           # (S, all frames of s)
+        mu, sd = frames.mean(axis=1, keepdims=True), frames.std(axis=1, keepdims=True)
+        sd = numpy.where(sd > 0, sd, 1.0)
+        for i in idx:
+            static = numpy.clip((images[i][0] - mu) / (sd * z_scale), -1, 1)
+            out[i] = stack_channels(static, config).astype(numpy.float32)
+    return out if isinstance(images, list) else numpy.stack(out)
+
+
 def sliding_windows(image, frames, silence):
     """Every window of ``frames`` columns of one (C, S, L) image, half a window apart, the last one flush
     with the end: (k, C, S, frames). An image shorter than a window is padded with silence on the right."""
@@ -318,6 +354,10 @@ def features_for_items(items, config, cache_dir=None, progress=None, speed=1.0):
     could be read and ``report`` is a dict with ``unreadable`` [(path, message)], ``warnings``
     [(path, message)] and ``resampled`` {original rate: count}. ``progress(i, n)`` is called per item.
     """
+    if config.normalize == "speaker":                         # the per-utterance images, cached as such,
+        X, labels, kept, report = features_for_items(                 # then normalised speaker by speaker
+            items, replace(config, normalize="utterance"), cache_dir, progress, speed)
+        return speaker_normalize(X, [item.speaker for item in kept], config), labels, kept, report
     cache = FeatureCache(cache_dir) if cache_dir else None
     images, labels, kept = [], [], []
     report = {"unreadable": [], "warnings": [], "resampled": {}, "cached": 0}
