@@ -30,7 +30,7 @@ import numpy
 
 from .data.audio import AudioError, load_audio
 from .data.corpora import load_corpus
-from .data.features import FeatureConfig, dct_matrix, deltas, log_mel_energies
+from .data.features import FeatureConfig, dct_matrix, deltas, log_mel_energies, zscore_by_speaker
 from .metrics import confusion_text, mean_std_table, scores, table3_row
 
 GRID = [(C, gamma) for C in (1.0, 3.0, 10.0, 30.0, 100.0) for gamma in ("scale", 0.3, 1.0, 3.0)]  # γ × 1/n_features
@@ -65,16 +65,7 @@ def corpus_vectors(items, config, log=print, by_speaker=False):
         except AudioError as exc:
             log(f"skipped: {exc}")
     if by_speaker:
-        if any(item.speaker is None for item in kept):
-            raise ValueError("--normalize speaker needs to know who speaks each file, and this corpus layout does "
-                             "not say (CASIA, EmoDB and RAVDESS do; a folder per class does not)")
-        speakers = numpy.array([item.speaker for item in kept], dtype=object)
-        for s in dict.fromkeys(speakers):
-            idx = numpy.flatnonzero(speakers == s)
-            frames = numpy.concatenate([tracks[i] for i in idx], axis=1)
-            mu, sd = frames.mean(1, keepdims=True), frames.std(1, keepdims=True) + 1e-8
-            for i in idx:
-                tracks[i] = (tracks[i] - mu) / sd
+        tracks = zscore_by_speaker(tracks, [item.speaker for item in kept])
     return numpy.array([statistics(t) for t in tracks]), kept
 
 

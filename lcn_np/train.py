@@ -122,8 +122,8 @@ def parse_args(argv=None):
                         "(0: no validation, best.npz is the last epoch)")
     p.add_argument("--test-every", type=int, default=0, metavar="N",
                    help="also score the test set after every N-th epoch, for a learning curve on record (0: only "
-                        "after the last epoch, for best.npz and the last epoch; evaluating the test set is about a "
-                        "fifth of an epoch's time, and nothing is chosen on it either way)")
+                        "after the last epoch, for best.npz and the last epoch; nothing is chosen on it either way, "
+                        "and scoring it costs time: about a fifth of an epoch in the lcn recipe)")
     p.add_argument("--test-speakers", type=int, default=1, help="speakers held out with --split speaker")
     p.add_argument("--folds", type=int, default=0, help="K-fold cross-validation instead of one split")
     p.add_argument("--device", default=None, choices=["cpu", "gpu"])

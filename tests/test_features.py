@@ -153,6 +153,9 @@ def test_speaker_normalisation_removes_each_speakers_own_voice(rng):
     assert square.shape == (4, 3, 7, 7) and (square[:, 0] == square[:, 1]).all()     # copies stay copies
     with pytest.raises(ValueError, match="who speaks each file"):
         features.speaker_normalize(a, ["A", None, "A"], config)
+    silent = features.speaker_normalize([numpy.full((3, 7, 9), -1.0, numpy.float32)], ["S"], config)[0]
+    assert numpy.isfinite(silent).all() and (silent == 0).all()          # a constant band: no division by 0
+    assert features.speaker_normalize([], [], config) == []
 
 
 def stack_static(static):

@@ -233,6 +233,24 @@ def spectrogram_image(wave, config):
     return stack_channels(img, config).astype(numpy.float32)
 
 
+def zscore_by_speaker(tracks, speakers):
+    """Each (rows, frames) array z-scored row by row with the mean and std of that row over all frames of
+    all of its speaker's arrays (no labels used). tracks: list of (R, L_i); speakers: (N,) names."""
+    if any(s is None for s in speakers):
+        raise ValueError("--normalize speaker needs to know who speaks each file, and this corpus layout does not "
+                         "say (CASIA, EmoDB and RAVDESS do; a folder per class does not); use --normalize utterance")
+    out = list(tracks)
+    speakers = numpy.asarray(speakers, dtype=object)
+    for s in dict.fromkeys(speakers):
+        idx = numpy.flatnonzero(speakers == s)
+        frames = numpy.concatenate([tracks[i] for i in idx], axis=1)             # (R, all frames of s)
+        mu, sd = frames.mean(axis=1, keepdims=True), frames.std(axis=1, keepdims=True)
+        sd = numpy.where(sd > 0, sd, 1.0)                                         # a constant row stays finite
+        for i in idx:
+            out[i] = (tracks[i] - mu) / sd
+    return out
+
+
 def speaker_normalize(images, speakers, config, z_scale=3.0):
     """Per-speaker normalisation of a corpus' images (``normalize="speaker"``), band by band.
 
@@ -241,26 +259,17 @@ def speaker_normalize(images, speakers, config, z_scale=3.0):
         μ_s[r] = mean_{u,t} x_u[r, t]      σ_s[r] = std_{u,t} x_u[r, t]
         x'_u[r, t] = clip((x_u[r, t] − μ_s[r]) / σ_s[r] / z_scale, −1, 1)
 
-    then the channels are made again from x' (:func:`stack_channels`). Speaker-level feature normalisation,
-    as in speech recognition: a speaker's average spectrum (vocal tract, microphone, level) is removed,
-    which is what a model tested on an unseen speaker cannot learn from the others. The statistics use
-    no labels, so a test speaker's own utterances may provide them.
+    (:func:`zscore_by_speaker`), then the channels are made again from x' (:func:`stack_channels`).
+    Speaker-level feature normalisation, as in speech recognition: a speaker's average spectrum (vocal
+    tract, microphone, level) is removed, which is what a model tested on an unseen speaker cannot learn
+    from the others. The statistics use no labels, so a test speaker's own utterances may provide them.
 
     images: list of (C, S, L) or an array (N, C, S, S);  speakers: (N,) names  →  the same kind, float32.
     """
-    if any(s is None for s in speakers):
-        raise ValueError("--normalize speaker needs to know who speaks each file, and this corpus layout does not "
-                         "say (CASIA, EmoDB and RAVDESS do; a folder per class does not); use --normalize utterance")
-    out = [None] * len(images)
-    speakers = numpy.asarray(speakers, dtype=object)
-    for s in dict.fromkeys(speakers):
-        idx = numpy.flatnonzero(speakers == s)
-        frames = numpy.concatenate([images[i][0] for i in idx], axis=1)           # (S, all frames of s)
-        mu, sd = frames.mean(axis=1, keepdims=True), frames.std(axis=1, keepdims=True)
-        sd = numpy.where(sd > 0, sd, 1.0)
-        for i in idx:
-            static = numpy.clip((images[i][0] - mu) / (sd * z_scale), -1, 1)
-            out[i] = stack_channels(static, config).astype(numpy.float32)
+    if len(images) == 0:
+        return images
+    z = zscore_by_speaker([img[0] for img in images], speakers)
+    out = [stack_channels(numpy.clip(zi / z_scale, -1, 1), config).astype(numpy.float32) for zi in z]
     return out if isinstance(images, list) else numpy.stack(out)
 
 
