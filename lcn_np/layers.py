@@ -13,6 +13,8 @@ There is no autograd engine: every gradient is one of the backward functions you
 
 Initialisation (written out, seeded by a ``numpy.random.Generator``):
 - convolutions followed by ReLU: He / Kaiming normal, std = sqrt(2 / fan_in);
+- the primary-capsule convolution, followed by squash: std = sqrt(1 / (fan_in · dim)) — see
+  :class:`PrimaryCapsules` for why He's rule starts the capsules saturated;
 - linear layers: Glorot uniform, limit = sqrt(6 / (fan_in + fan_out));
 - BatchNorm: γ = 1, β = 0;
 - capsule transformation matrices w (I, J, Dout, Din): normal with std = init_scale·J/sqrt(I·Dout) — see
@@ -99,14 +101,14 @@ class Layer:
 
 
 class Conv2d(Layer):
-    """Standard convolution, w (Cout, Cin, k, k), He init."""
+    """Standard convolution, w (Cout, Cin, k, k), normal init with std = sqrt(gain / fan_in) (He: gain 2)."""
 
-    def __init__(self, cin, cout, kernel, stride=1, padding=0, bias=True, rng=None, dtype="float32"):
+    def __init__(self, cin, cout, kernel, stride=1, padding=0, bias=True, rng=None, dtype="float32", gain=2.0):
         super().__init__()
         rng = rng or numpy.random.default_rng(0)
         self.stride, self.padding = stride, padding
         self.shape = (cout, cin, kernel, kernel)
-        self.params["w"] = _param(rng.normal(0, (2 / (cin * kernel * kernel)) ** 0.5, self.shape), dtype)
+        self.params["w"] = _param(rng.normal(0, (gain / (cin * kernel * kernel)) ** 0.5, self.shape), dtype)
         if bias:
             self.params["b"] = _param(numpy.zeros(cout), dtype)
         self.zero_grads()
@@ -138,14 +140,14 @@ class Conv2d(Layer):
 
 
 class DepthwiseConv2d(Layer):
-    """One k×k filter per channel, w (C, 1, k, k), He init (fan_in = k²)."""
+    """One k×k filter per channel, w (C, 1, k, k), std = sqrt(gain / k²) (He: gain 2; fan_in = k²)."""
 
-    def __init__(self, channels, kernel=3, stride=1, padding=1, bias=False, rng=None, dtype="float32"):
+    def __init__(self, channels, kernel=3, stride=1, padding=1, bias=False, rng=None, dtype="float32", gain=2.0):
         super().__init__()
         rng = rng or numpy.random.default_rng(0)
         self.stride, self.padding = stride, padding
         self.shape = (channels, 1, kernel, kernel)
-        self.params["w"] = _param(rng.normal(0, (2 / (kernel * kernel)) ** 0.5, self.shape), dtype)
+        self.params["w"] = _param(rng.normal(0, (gain / (kernel * kernel)) ** 0.5, self.shape), dtype)
         if bias:
             self.params["b"] = _param(numpy.zeros(channels), dtype)
         self.zero_grads()
@@ -176,13 +178,13 @@ class DepthwiseConv2d(Layer):
 
 
 class PointwiseConv2d(Layer):
-    """1×1 convolution, w (Cout, Cin, 1, 1), He init."""
+    """1×1 convolution, w (Cout, Cin, 1, 1), std = sqrt(gain / Cin) (He: gain 2)."""
 
-    def __init__(self, cin, cout, bias=False, rng=None, dtype="float32"):
+    def __init__(self, cin, cout, bias=False, rng=None, dtype="float32", gain=2.0):
         super().__init__()
         rng = rng or numpy.random.default_rng(0)
         self.shape = (cout, cin, 1, 1)
-        self.params["w"] = _param(rng.normal(0, (2 / cin) ** 0.5, self.shape), dtype)
+        self.params["w"] = _param(rng.normal(0, (gain / cin) ** 0.5, self.shape), dtype)
         if bias:
             self.params["b"] = _param(numpy.zeros(cout), dtype)
         self.zero_grads()
@@ -401,6 +403,19 @@ class PrimaryCapsules(Layer):
     Capsule index i = (type, row, col), so a capsule's ``dim`` components are the ``dim`` channels of
     one type at one position (Sabour et al.). ``separable=True`` uses depthwise k×k + pointwise
     (the DSC variants) instead of a standard k×k convolution.
+
+    Init. No ReLU follows this convolution, squash does, so He's rule (std = sqrt(2 / fan_in), which keeps
+    E[y²] ≈ 2·E[x²] for the ReLU to halve) is the wrong one: each of a capsule's ``dim`` components gets
+    variance ≈ 1 from BatchNorm + ReLU features, |s| ≈ sqrt(dim) ≈ 2.8 and squash starts saturated —
+    measured on CASIA windows with the full-width cn-dsc-dr: |u| = 0.97, where squash's slope is nearly
+    zero, and the run collapsed to chance at the peak learning rate. Here the weights are drawn so that the
+    *whole capsule*, not each component, carries the input's second moment::
+
+        depthwise (separable only):  std = sqrt(1 / k²)                 (linear: gain 1, not 2)
+        last convolution:            std = sqrt(1 / (fan_in · dim))     so |s|² ≈ E[x²] ≈ 0.5 and |u| ≈ 0.3–0.5
+
+    which puts the capsules on squash's knee (|u| = 0.51 in the same measurement, close to PyTorch's
+    default init, with which that run learns through the peak learning rate).
     """
 
     def __init__(self, cin, n_types=32, dim=8, kernel=9, stride=2, separable=False, rng=None, dtype="float32"):
@@ -408,10 +423,12 @@ class PrimaryCapsules(Layer):
         self.n_types, self.dim = n_types, dim
         cout = n_types * dim
         if separable:
-            self.conv = Sequential([("dw", DepthwiseConv2d(cin, kernel, stride, 0, rng=rng, dtype=dtype)),
-                                    ("pw", PointwiseConv2d(cin, cout, bias=True, rng=rng, dtype=dtype))])
+            self.conv = Sequential([("dw", DepthwiseConv2d(cin, kernel, stride, 0, rng=rng, dtype=dtype, gain=1.0)),
+                                    ("pw", PointwiseConv2d(cin, cout, bias=True, rng=rng, dtype=dtype,
+                                                           gain=1.0 / dim))])
         else:
-            self.conv = Sequential([("conv", Conv2d(cin, cout, kernel, stride, 0, rng=rng, dtype=dtype))])
+            self.conv = Sequential([("conv", Conv2d(cin, cout, kernel, stride, 0, rng=rng, dtype=dtype,
+                                                    gain=1.0 / dim))])
 
     def forward(self, x):
         y = self.conv.forward(x)                                        # (N, T·D, Ho, Wo)

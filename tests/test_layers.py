@@ -124,6 +124,20 @@ def test_capsule_init_is_neither_dead_nor_saturated(agreement, n_in):
     assert 0.05 < lengths.mean() < 0.9, lengths.mean()
 
 
+@pytest.mark.parametrize("separable", [False, True])
+def test_primary_capsules_start_on_the_squash_knee(separable):
+    """Fed BatchNorm + ReLU-like features (E[x²] = 0.5), the primary capsules start at |u| ≈ 0.3–0.6, where
+    squash still has slope; He's rule (gain 2 on every convolution) starts them saturated (|u| > 0.85)."""
+    r = numpy.random.default_rng(3)
+    x = numpy.maximum(r.standard_normal((2, 48, 23, 27)), 0).astype(numpy.float32)      # (N, C, H, W)
+    layer = layers.PrimaryCapsules(48, 8, 8, kernel=9, stride=2, separable=separable, rng=r)
+    lengths = numpy.linalg.norm(layer.forward(x), axis=-1)
+    assert 0.25 < lengths.mean() < 0.65, lengths.mean()
+    for _, conv in layer.conv.layers:                           # the same draws at He's scale
+        conv.params["w"] *= (2 / (1 if conv.shape[1] == 1 else 1 / 8)) ** 0.5
+    assert numpy.linalg.norm(layer.forward(x), axis=-1).mean() > 0.85
+
+
 def test_flatten_then_linear_gradient(rng):
     """The paper's CNN ends in Flatten → Linear: the reshape's backward must undo its forward exactly."""
     seq = layers.Sequential([("flatten", layers.Flatten()),

@@ -97,9 +97,10 @@ def test_overfits_a_tiny_batch(variant):
 
 
 def test_whole_model_gradient(rng):
-    """The gradient of the margin loss of cn-dsc-dr w.r.t. its input, in float64, end to end."""
-    model = build("cn-dsc-dr", 3, 16, seed=0, dtype="float64", channels=(3, 4), n_types=2, caps_dim=3, out_dim=4)
-    x = rng.standard_normal((2, 3, 16, 16))
+    """The gradient of the margin loss of cn-dsc-dr w.r.t. its input, in float64, end to end (odd, not square)."""
+    model = build("cn-dsc-dr", 3, (13, 11), seed=0, dtype="float64", channels=(3, 4), n_types=2, caps_dim=3,
+                  out_dim=4)
+    x = rng.standard_normal((2, 3, 13, 11))
     labels = numpy.array([0, 2])
 
     def forward(x):
