@@ -8,6 +8,7 @@ float32 inputs with odd, non-square sizes; max-pooling must agree exactly (it on
 import numpy
 import pytest
 
+from lcn_np import parallel
 from lcn_np.ops import conv, normalization, pooling
 
 RTOL, ATOL = 2e-5, 2e-5          # float32 round-off of sums of a few hundred terms of size ~1
@@ -67,6 +68,18 @@ def test_strided_depthwise_channels_last_matches_nchw_taps_and_scatter(rng, kern
     dout = f32(rng, *out.shape)
     close(conv.depthwise_conv2d_backward(dout, cache), conv.depthwise_conv2d_reference_backward(dout, cache),
           "strided depthwise backward")
+
+
+@pytest.mark.parametrize("kernel,padding", [(3, 1), (3, 0), (5, (2, 1, 0, 3)), (1, 0), (3, (0, 2, 1, 0))])
+def test_depthwise_flat_taps_match_the_per_tap_form_exactly(rng, monkeypatch, kernel, padding):
+    monkeypatch.setattr(parallel, "BLOCK", 2000)                     # several blocks of channels, a short last one
+    x, w = f32(rng, 3, 37, 11, 13), f32(rng, 37, 1, kernel, kernel)
+    xpad = conv.pad(x, conv.normalize_padding(padding))
+    Ho, Wo = xpad.shape[2] - kernel + 1, xpad.shape[3] - kernel + 1
+    flat, ref = numpy.empty((3, 37, Ho, Wo), numpy.float32), numpy.empty((3, 37, Ho, Wo), numpy.float32)
+    conv.depthwise_flat_taps(xpad, w, flat)
+    conv.depthwise_taps(xpad, w, 1, ref)
+    numpy.testing.assert_array_equal(flat, ref)
 
 
 @pytest.mark.parametrize("size,stride", [(2, 2), (3, 3), (2, 3), (3, 2), (2, 1)])

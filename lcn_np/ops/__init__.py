@@ -42,7 +42,7 @@ from .conv import (
     depthwise_conv2d_forward, depthwise_conv2d_backward,
     pointwise_conv2d_forward, pointwise_conv2d_backward,
     normalize_padding, output_size, pad, tap, windows,
-    conv2d_shifted, depthwise_taps,
+    conv2d_shifted, depthwise_flat_taps, depthwise_taps,
 )
 from .pooling import maxpool2d_forward, maxpool2d_backward, global_avgpool_forward, global_avgpool_backward
 from .activations import relu_forward, relu_backward, relu6_forward, relu6_backward

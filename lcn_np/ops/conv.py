@@ -224,8 +224,9 @@ def depthwise_conv2d_forward(x, w, b=None, stride=1, padding=0):
     Backward: dw[c,0,p,q] = Σ_{n,i,j} dy[n,c,i,j] · xpad[n,c,s·i+p,s·j+q];
     dxpad[n,c,s·i+p,s·j+q] += w[c,0,p,q] · dy[n,c,i,j] (one slice-add per tap), padding cut away.
 
-    Speed: :func:`depthwise_taps` (one multiply-add per tap) runs on chunks of the batch on the thread
-    pool of :mod:`lcn_np.parallel`, so a chunk's output stays in cache while its k² taps are added.
+    Speed: :func:`depthwise_flat_taps` (one multiply-add per tap, each tap one contiguous slice of the
+    flattened map) runs on chunks of the batch on the thread pool of :mod:`lcn_np.parallel`, so a chunk's
+    output stays in cache while its k² taps are added; :func:`depthwise_taps` is the plain per-tap form.
     Stride > 1 runs channels last inside the op (:func:`depthwise_strided_forward`; the cache then
     also holds that copy of xpad, "xpad_last").
     """
@@ -250,7 +251,7 @@ def depthwise_conv2d_forward(x, w, b=None, stride=1, padding=0):
     out = xp.empty((N, C, Ho, Wo), dtype=x.dtype)
 
     def part(lo, hi):
-        depthwise_taps(xpad[lo:hi], w, stride, out[lo:hi])
+        depthwise_flat_taps(xpad[lo:hi], w, out[lo:hi])
         if b is not None:
             out[lo:hi] += b[:, None, None]
     for_chunks(N, part, xp, work=out.size * w[0].size)
@@ -278,6 +279,41 @@ def depthwise_taps(xpad, w, stride, out):
                 xp.multiply(tap(xb, p, q, Ho, Wo, stride), wb[:, p, q][:, None, None], out=dst)
                 if dst is t:
                     o += t
+
+
+def depthwise_flat_taps(xpad, w, out):
+    """:func:`depthwise_taps` for stride 1, the same sums in the same order (the same bits), on flattened maps.
+
+    Flatten each padded map row by row, xflat[n, c, h·Wp + w']: output (i, j) reads xflat at
+    (i+p)·Wp + (j+q), so tap (p, q) is one contiguous slice, offset p·Wp + q, of length
+    L = (Ho−1)·Wp + Wo — the trick of :func:`conv2d_shifted`. The sums run on a Wp-wide grid whose last
+    kw − 1 columns wrap into the next row and are cut away when a block is copied into ``out``. Why: a
+    tap of :func:`depthwise_taps` is an (N, C, Ho, Wo) view whose rows are Wo elements apart from
+    the next, so NumPy's inner loop runs Wo elements at a time; here it runs L, about Ho times more
+    (measured on one core, a (2, 64, 64, 64) chunk: 8.3 → 3.9 ms).
+
+    xpad: (N, C, Hp, Wp), each map contiguous   w: (C, 1, kh, kw)   out: (N, C, Hp−kh+1, Wp−kw+1)."""
+    xp = array_module(xpad)
+    N, C, Hp, Wp = xpad.shape
+    kh, kw = w.shape[2:]
+    Ho, Wo = out.shape[2:]
+    L = (Ho - 1) * Wp + Wo
+    xflat = xpad.reshape(N, C, Hp * Wp)
+    w_taps = w[:, 0].reshape(C, kh * kw)
+    blocks = cache_blocks(C, N * Ho * Wp)
+    acc = xp.empty((N, blocks[0].stop, Ho * Wp), dtype=out.dtype)
+    tmp = xp.empty((N, blocks[0].stop, L), dtype=out.dtype)
+    for cs in blocks:
+        cb = cs.stop - cs.start
+        a, t, xb = acc[:, :cb], tmp[:, :cb], xflat[:, cs]
+        for p in range(kh):
+            for q in range(kw):
+                off = p * Wp + q
+                dst = a[:, :, :L] if p == q == 0 else t
+                xp.multiply(xb[:, :, off:off + L], w_taps[cs, p * kw + q, None], out=dst)
+                if dst is t:
+                    a[:, :, :L] += t
+        out[:, cs] = a.reshape(N, cb, Ho, Wp)[:, :, :, :Wo]
 
 
 def strided_tap(x_last, p, q, Ho, Wo, stride):
@@ -348,7 +384,7 @@ def depthwise_conv2d_backward(dout, cache):
 
         dx[n,c,h,w] = Σ_{p,q} w[c,0,p,q] · dy[n,c,h+t−p, w+l−q]     (dy = 0 outside its map)
 
-    i.e. :func:`depthwise_taps` again, on dy padded by k − 1 − (the forward's padding): contiguous, no
+    i.e. :func:`depthwise_flat_taps` again, on dy padded by k − 1 − (the forward's padding): contiguous, no
     scatter. Other strides run :func:`depthwise_strided_backward` (the scatter of the forward's
     docstring, channels last); :func:`depthwise_conv2d_reference_backward` is that scatter in NCHW, the
     tests' reference for every stride."""
@@ -372,7 +408,7 @@ def depthwise_conv2d_backward(dout, cache):
 
     def part(lo, hi):
         if need_dx:
-            depthwise_taps(dpad[lo:hi], w_flip, 1, dx[lo:hi])
+            depthwise_flat_taps(dpad[lo:hi], w_flip, dx[lo:hi])
         return _depthwise_dw(xpad[lo:hi], dout[lo:hi], kh, kw, stride)
     dw = sum_in_order(for_chunks(N, part, xp, work=dout.size * kh * kw)).reshape(w.shape)
     db = dout.sum(axis=(0, 2, 3)) if cache["has_bias"] else None
