@@ -290,7 +290,10 @@ def depthwise_flat_taps(xpad, w, out):
     kw − 1 columns wrap into the next row and are cut away when a block is copied into ``out``. Why: a
     tap of :func:`depthwise_taps` is an (N, C, Ho, Wo) view whose rows are Wo elements apart from
     the next, so NumPy's inner loop runs Wo elements at a time; here it runs L, about Ho times more
-    (measured on one core, a (2, 64, 64, 64) chunk: 8.3 → 3.9 ms).
+    (measured on one core, a (2, 64, 64, 64) chunk: 8.3 → 3.9 ms). The blocks of channels are counted on
+    Ho·Wo, as in :func:`depthwise_taps`, not on the Ho·Wp the buffers hold: at 128² that keeps two channels
+    to a block rather than one, and one-channel blocks ran the (16, 64, 128, 128) forward 1.7× slower on
+    two threads (67 → 159 ms; measured, cause not pinned down).
 
     xpad: (N, C, Hp, Wp), each map contiguous   w: (C, 1, kh, kw)   out: (N, C, Hp−kh+1, Wp−kw+1)."""
     xp = array_module(xpad)
@@ -300,7 +303,7 @@ def depthwise_flat_taps(xpad, w, out):
     L = (Ho - 1) * Wp + Wo
     xflat = xpad.reshape(N, C, Hp * Wp)
     w_taps = w[:, 0].reshape(C, kh * kw)
-    blocks = cache_blocks(C, N * Ho * Wp)
+    blocks = cache_blocks(C, N * Ho * Wo)                 # the blocks of depthwise_taps: see the docstring
     acc = xp.empty((N, blocks[0].stop, Ho * Wp), dtype=out.dtype)
     tmp = xp.empty((N, blocks[0].stop, L), dtype=out.dtype)
     for cs in blocks:
