@@ -371,7 +371,7 @@ def _exercises():
             ], mistakes=[
                 ("last-only", "the gradient stops at the last iteration: its coupling c treated as a constant, "
                               "nothing flows into the earlier iterations", routing_last_only),
-            ]),
+            ], also_watched=("route_backward",)),
         "margin_loss": Exercise(
             "margin_loss_backward", ops.margin_loss_forward, ops.margin_loss_backward,
             ["lengths", "labels"], {"lengths": ("N", "K")}, [

@@ -175,3 +175,30 @@ def cache_blocks(n, per_item):
     number of threads."""
     step = max(1, BLOCK // max(1, per_item))
     return [slice(c, min(c + step, n)) for c in range(0, n, step)]
+
+
+def join(pieces):
+    """The results of :func:`for_chunks`' parts put back together along the batch axis: arrays are
+    concatenated (one piece is returned as it is), dicts, lists and tuples of them joined entry by entry;
+    anything else (a string, None) is taken from the first piece."""
+    from .backend import array_module
+    first = pieces[0]
+    if isinstance(first, dict):
+        return {k: join([p[k] for p in pieces]) for k in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(join(list(same)) for same in zip(*pieces))
+    if first is None or isinstance(first, str) or len(pieces) == 1:
+        return first
+    return array_module(first).concatenate(pieces)
+
+
+def batch_slice(tree, lo, hi):
+    """Examples lo … hi−1 of every array in ``tree`` (a cache: dicts and lists are walked; strings and
+    None kept) — the inverse of :func:`join`, for a backward pass that runs on chunks of the batch."""
+    if isinstance(tree, dict):
+        return {k: batch_slice(v, lo, hi) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(batch_slice(v, lo, hi) for v in tree)
+    if tree is None or isinstance(tree, str):
+        return tree
+    return tree[lo:hi]

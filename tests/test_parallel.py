@@ -116,6 +116,82 @@ def test_reductions_are_bit_identical_across_thread_counts(restore_threads, rng)
             numpy.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("agreement", ["dot", "cosine"])
+def test_routing_in_chunks_gives_the_bits_of_one_piece(restore_threads, rng, agreement):
+    """Each example is routed on its own: the chunked routing on 1, 2 or 3 threads gives exactly what
+    route / route_backward give on the whole batch at once."""
+    route, route_backward = ops.routing.route, ops.routing.route_backward
+    u_hat = (rng.standard_normal((11, 37, 5, 7)) * 0.3).astype(numpy.float32)
+    dout = rng.standard_normal((11, 5, 7)).astype(numpy.float32)
+    uT = numpy.ascontiguousarray(u_hat.transpose(0, 2, 1, 3))
+    v_one, u_norm, steps = route(uT, 3, agreement)
+    duT = numpy.empty_like(uT)
+    route_backward(dout, {"uT": uT, "u_norm": u_norm, "steps": steps, "agreement": agreement}, duT)
+    for n in (1, 2, 3):
+        parallel.set_threads(n)
+        v, cache = ops.routing_forward(u_hat, 3, agreement)
+        numpy.testing.assert_array_equal(v, v_one, err_msg=f"v on {n} threads")
+        numpy.testing.assert_array_equal(cache["steps"][0]["c"], steps[0]["c"], err_msg=f"c on {n} threads")
+        numpy.testing.assert_array_equal(ops.routing_backward(dout, cache), duT.transpose(0, 2, 1, 3),
+                                         err_msg=f"du_hat on {n} threads")
+
+
+def test_capsule_predictions_in_chunks_give_the_bits_of_one_product(restore_threads, rng):
+    """Each input capsule i has its own product: chunks of i on 1, 2 or 3 threads give the whole-batch
+    matmul's bits, forward and backward."""
+    u = rng.standard_normal((5, 37, 4)).astype(numpy.float32)
+    w = rng.standard_normal((37, 3, 7, 4)).astype(numpy.float32)
+    dout = rng.standard_normal((5, 37, 3, 7)).astype(numpy.float32)
+    u_hat = (w.reshape(37, 21, 4) @ u.transpose(1, 2, 0)).reshape(37, 3, 7, 5).transpose(3, 0, 1, 2)
+    d = dout.transpose(1, 2, 3, 0).reshape(37, 21, 5)
+    dw = (d @ u.transpose(1, 0, 2)).reshape(w.shape)
+    du = (w.reshape(37, 21, 4).transpose(0, 2, 1) @ d).transpose(2, 0, 1)
+    for n in (1, 2, 3):
+        parallel.set_threads(n)
+        out, cache = ops.capsule_predict_forward(u, w)
+        numpy.testing.assert_array_equal(out, u_hat, err_msg=f"u_hat on {n} threads")
+        got_du, got_dw = ops.capsule_predict_backward(dout, cache)
+        numpy.testing.assert_array_equal(got_dw, dw, err_msg=f"dw on {n} threads")
+        numpy.testing.assert_array_equal(got_du, du, err_msg=f"du on {n} threads")
+        assert got_du.dtype == got_dw.dtype == numpy.float32
+    wide_du, wide_dw = ops.capsule_predict_backward(dout.astype(numpy.float64), cache)   # dtypes promote as before
+    assert wide_du.dtype == wide_dw.dtype == numpy.float64
+
+
+def test_the_spectrogram_in_chunks_gives_the_bits_of_one_piece(restore_threads, rng):
+    """Forward and backward on chunks of the batch, 1, 2 or 3 threads, against the one-piece expressions;
+    a single waveform (1-D) too."""
+    padded_window, spectrum = ops.spectrogram.padded_window, ops.spectrogram.spectrum
+    x = (rng.standard_normal((7, 2333)) * 0.1).astype(numpy.float32)
+    win = padded_window("hamming", 400, 512).astype(numpy.float32)
+    X, power = spectrum(x, win, 160)
+    g = rng.standard_normal((7, 257, X.shape[1])).astype(numpy.float32)
+    Z = g.transpose(0, 2, 1) * X
+    Z[..., 0] *= 2
+    Z[..., -1] *= 2
+    dx = ops.spectrogram.overlap_add((512 * numpy.fft.irfft(Z, n=512, axis=-1) * win).astype(numpy.float32), 160, 2333)
+    for n in (1, 2, 3):
+        parallel.set_threads(n)
+        P, cache = ops.power_spectrogram_forward(x)
+        numpy.testing.assert_array_equal(P, power.transpose(0, 2, 1), err_msg=f"P on {n} threads")
+        numpy.testing.assert_array_equal(cache["X"], X, err_msg=f"X on {n} threads")
+        got = ops.power_spectrogram_backward(g, cache)
+        assert got.dtype == numpy.float32
+        numpy.testing.assert_array_equal(got, dx, err_msg=f"dx on {n} threads")
+        P1, cache1 = ops.power_spectrogram_forward(x[3])
+        numpy.testing.assert_array_equal(P1, P[3], err_msg=f"one waveform on {n} threads")
+        numpy.testing.assert_array_equal(ops.power_spectrogram_backward(g[3], cache1), dx[3])
+
+
+def test_join_and_batch_slice_undo_each_other(rng):
+    tree = {"a": rng.standard_normal((7, 3)), "steps": [{"v": rng.standard_normal((7, 2)), "n": None}], "kind": "dot"}
+    pieces = [parallel.batch_slice(tree, lo, hi) for lo, hi in parallel.chunks(7, 3)]
+    joined = parallel.join(pieces)
+    assert joined["kind"] == "dot" and joined["steps"][0]["n"] is None
+    numpy.testing.assert_array_equal(joined["a"], tree["a"])
+    numpy.testing.assert_array_equal(joined["steps"][0]["v"], tree["steps"][0]["v"])
+
+
 STEP_SCRIPT = """
 import sys, numpy
 from lcn_np import parallel

@@ -131,7 +131,8 @@ DECLARED = {
                                          # not committed: the run was stopped at epoch 20)
            "94.35 %", "85 %",            # the paper's LCN; the training accuracy read off the figure below
            "86.7 %", "80.8 %",           # the PyTorch probes quoted in issue #11 (not this code)
-           "5 %"},                       # the significance level of paired_comparison (a setting)
+           "5 %",                        # the significance level of paired_comparison (a setting)
+           "2.4"},                       # sqrt(6): He's std over kaiming_uniform(a = sqrt(5))'s (arithmetic)
     "12": {"14.2"},                      # the CuPy version of the committed API snapshot (a citation)
 }
 
@@ -470,7 +471,15 @@ FACTS += [
          "results/recipe/lcn-copies-windows-k5-e60.json"),
     Fact("11", r"against (\d+\.\d %) for the last", lambda ns: 100 * _recipe("lcn-mel-deltas-windows-k5-e60")["final"]["ua"],
          "results/recipe/lcn-mel-deltas-windows-k5-e60.json"),
-    Fact("11", r"no longer does \(p = (\d\.\d\d),", lambda ns: _paired("cn-dsc-dr", "cn-dsc")["p"],
+    Fact("11", r"not the t-test \(p = (\d\.\d\d)\)", lambda ns: _paired("cn-dsc-dr", "cn-dsc")["p"],
+         "metrics.paired_comparison on results/table3"),
+    Fact("11", r"its side again \(by (\d\.\d) to", lambda ns: 100 * min(_paired("cn-dsc-dr", "cn-dsc")["diffs"]),
+         "metrics.paired_comparison on results/table3"),
+    Fact("11", r"its side again \(by \d\.\d to (\d\.\d) points", lambda ns: 100 * max(_paired("cn-dsc-dr", "cn-dsc")["diffs"]),
+         "metrics.paired_comparison on results/table3"),
+    Fact("11", r"depthwise-separable ones by (\d+\.\d) points", lambda ns: -100 * _paired("cn-dsc", "cn")["mean"],
+         "metrics.paired_comparison on results/table3"),
+    Fact("11", r"on average \(p = (\d\.\d\d), so not", lambda ns: _paired("cn-dsc", "cn")["p"],
          "metrics.paired_comparison on results/table3"),
     Fact("11", r"almost entirely \((\d+ %) at the end", lambda ns: 100 * _recipe(NOAUG)["history"][-1]["train_acc"],
          f"results/recipe/{NOAUG}.json"),
@@ -566,4 +575,13 @@ FACTS += [
     Fact("11", r"same init: (\d+\.\d %) on seed 0", lambda ns: 100 * _recipe(K5NOW)["ua"], f"results/recipe/{K5NOW}.json"),
     Fact("11", r"on seed 0, (\d+\.\d) to \d+\.\d %", lambda ns: min(_table3_seeds("lcn")), "results/table3/lcn.json"),
     Fact("11", r"on seed 0, \d+\.\d to (\d+\.\d %)", lambda ns: max(_table3_seeds("lcn")), "results/table3/lcn.json"),
+]
+
+
+# Round 2, eighth session: the same twin from PyTorch's own initialisation
+TWIN_TORCH_INIT = "probes/cn-dsc-dr-windows-twin-torch-init"
+
+FACTS += [
+    Fact("11", r"tests at (\d+\.\d %) after 40\s+epochs", lambda ns: 100 * result(TWIN_TORCH_INIT)["runs"][0]["history"][-1]["test_ua"],
+         f"results/{TWIN_TORCH_INIT}.json"),
 ]

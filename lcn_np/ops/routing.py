@@ -19,9 +19,12 @@ and at every iteration it passes through the softmax (dc → dlogits = c·(dc �
 and squash (dv → ds); the agreement adds to dû and to the dv of its iteration. Nothing is detached.
 
 Internally the arrays are kept as (N, J, I, ·) so that the sums over i are batched matrix products.
+No example's routing looks at another's: :func:`route` and :func:`route_backward` are the loops above on
+any slice of the batch, and the public pair runs them on chunks of it, in parallel on the CPU.
 """
 
 from ..backend import array_module
+from ..parallel import batch_slice, for_chunks, join
 from .capsules import EPS, dot_last, squash_backward, squash_forward
 from .checks import expect_ndim
 
@@ -39,6 +42,8 @@ def routing_forward(u_hat, iterations=3, agreement="dot"):
     """u_hat: (N, I, J, D) predictions → v: (N, J, D) output capsules.
 
     ``routing_coupling(cache)`` gives the last iteration's coupling coefficients, (N, I, J).
+    Every example is routed on its own, so the batch is cut into chunks for the thread pool of
+    :mod:`lcn_np.parallel` (:func:`route` on each, then their results joined): the same bits as one piece.
     """
     expect_ndim("u_hat", u_hat, 4, "(N, I, J, D)")
     if not isinstance(iterations, int) or iterations < 1:
@@ -47,9 +52,22 @@ def routing_forward(u_hat, iterations=3, agreement="dot"):
         raise ValueError(f"agreement must be one of {AGREEMENTS}, got {agreement!r}")
     xp = array_module(u_hat)
     N, I, J, D = u_hat.shape
-    uT = xp.ascontiguousarray(u_hat.transpose(0, 2, 1, 3))      # (N, J, I, D)
+    uT = xp.empty((N, J, I, D), dtype=u_hat.dtype)
+
+    def part(lo, hi):
+        uT[lo:hi] = u_hat[lo:hi].transpose(0, 2, 1, 3)
+        return route(uT[lo:hi], iterations, agreement)
+    v, u_norm, steps = join(for_chunks(N, part, xp, work=uT.size * (2 * iterations + 1)))
+    cache = {"uT": uT, "u_norm": u_norm, "steps": steps, "agreement": agreement}
+    return v, cache
+
+
+def route(uT, iterations, agreement):
+    """The routing loop on uT: (N, J, I, D) → (v (N, J, D), u_norm (N, J, I) or None, steps)."""
+    xp = array_module(uT)
+    N, J, I, D = uT.shape
     u_norm = (dot_last(uT, uT)[..., 0] + EPS) ** 0.5 if agreement == "cosine" else None   # (N, J, I)
-    logits = xp.zeros((N, J, I), dtype=u_hat.dtype)
+    logits = xp.zeros((N, J, I), dtype=uT.dtype)
     steps = []
     for r in range(iterations):
         c = softmax(logits, axis=1)                                  # over j
@@ -66,8 +84,7 @@ def routing_forward(u_hat, iterations=3, agreement="dot"):
                 step.update(v_norm=v_norm, cos=cos)
                 logits = logits + cos
         steps.append(step)
-    cache = {"uT": uT, "u_norm": u_norm, "steps": steps, "agreement": agreement}
-    return v, cache
+    return v, u_norm, steps
 
 
 def routing_coupling(cache):
@@ -76,10 +93,26 @@ def routing_coupling(cache):
 
 
 def routing_backward(dout, cache):
-    """dout: (N, J, D) → du_hat: (N, I, J, D), through every routing iteration."""
+    """dout: (N, J, D) → du_hat: (N, I, J, D), through every routing iteration (:func:`route_backward`
+    on chunks of the batch, as in the forward)."""
+    xp = array_module(dout)
+    uT = cache["uT"]
+    duT = xp.empty_like(uT)
+
+    def part(lo, hi):
+        route_backward(dout[lo:hi], batch_slice(cache, lo, hi), duT[lo:hi])
+    for_chunks(uT.shape[0], part, xp, work=uT.size * 4 * len(cache["steps"]))
+    return duT.transpose(0, 2, 1, 3)
+
+
+def route_backward(dout, cache, duT):
+    """The gradient of :func:`route`'s loop: dout (N, J, D) → duT (N, J, I, D).
+
+    It writes into ``duT`` rather than returning a new array: :func:`routing_backward` hands each chunk
+    its slice of the whole batch's gradient, so the chunks' results need no copying together."""
     xp = array_module(dout)
     uT, steps, agreement = cache["uT"], cache["steps"], cache["agreement"]
-    duT = xp.zeros_like(uT)
+    duT[...] = 0
     dlogits = xp.zeros(uT.shape[:3], dtype=uT.dtype)            # gradient of the logits after step r
     for r in reversed(range(len(steps))):
         step = steps[r]
@@ -101,4 +134,4 @@ def routing_backward(dout, cache):
         dc = (uT @ ds[..., None])[..., 0]                       # (N, J, I)
         duT += c[..., None] * ds[:, :, None, :]
         dlogits = dlogits + c * (dc - (c * dc).sum(axis=1, keepdims=True))   # softmax over j, plus the carried dlogits
-    return duT.transpose(0, 2, 1, 3)
+    return duT

@@ -26,6 +26,7 @@ import numpy
 import scipy.signal
 
 from ..backend import array_module
+from ..parallel import for_chunks, join
 from .checks import expect_float
 
 _window_cache = {}
@@ -78,12 +79,23 @@ def power_spectrogram_forward(x, n_fft=512, hop_length=160, win_length=400, wind
     batched = x.ndim == 2
     x2 = xp.ascontiguousarray(x if batched else x[None])
     win = xp.asarray(padded_window(window, win_length, n_fft), dtype=x.dtype)
-    frames = frame(x2, n_fft, hop_length) * win                 # (N, F, n_fft), a copy
-    X = xp.fft.rfft(frames, n=n_fft, axis=-1)                   # (N, F, K) complex
-    P = (X.real ** 2 + X.imag ** 2).astype(x.dtype).transpose(0, 2, 1)  # (N, K, F)
+
+    def part(lo, hi):                                           # each waveform on its own: chunks of the batch
+        return spectrum(x2[lo:hi], win, hop_length)
+    X, P = join(for_chunks(x2.shape[0], part, xp, work=x2.size * 4 * n_fft // hop_length))   # (N, F, K) each
+    P = P.transpose(0, 2, 1)                                    # (N, K, F)
     cache = {"X": X, "win": win, "T": x.shape[-1], "batched": batched,
              "n_fft": n_fft, "hop_length": hop_length, "dtype": x.dtype}
     return (P if batched else P[0]), cache
+
+
+def spectrum(x, win, hop_length):
+    """x (N, T) → X = rfft(frame · window) (N, F, K) complex and |X|² (N, F, K) in x's dtype."""
+    xp = array_module(x)
+    n_fft = win.shape[0]
+    frames = frame(x, n_fft, hop_length) * win                  # (N, F, n_fft), a copy
+    X = xp.fft.rfft(frames, n=n_fft, axis=-1)                   # (N, F, K) complex
+    return X, (X.real ** 2 + X.imag ** 2).astype(x.dtype)
 
 
 def overlap_add(dframes, hop_length, T):
@@ -114,11 +126,15 @@ def power_spectrogram_backward(dout, cache):
     xp = array_module(dout)
     n = cache["n_fft"]
     g = dout if cache["batched"] else dout[None]
-    Z = g.transpose(0, 2, 1) * cache["X"]                       # (N, F, K): g·X
-    Z[..., 0] *= 2                                              # DC appears once in rfft's output
-    if n % 2 == 0:
-        Z[..., -1] *= 2                                         # so does Nyquist, for even n
-    dy = n * xp.fft.irfft(Z, n=n, axis=-1)                      # ∂L/∂(frame·window)
-    dframes = (dy * cache["win"]).astype(cache["dtype"])
-    dx = overlap_add(dframes, cache["hop_length"], cache["T"])
+    dx = xp.empty((g.shape[0], cache["T"]), dtype=cache["dtype"])
+
+    def part(lo, hi):                                           # each waveform on its own: chunks of the batch
+        Z = g[lo:hi].transpose(0, 2, 1) * cache["X"][lo:hi]     # (N, F, K): g·X
+        Z[..., 0] *= 2                                          # DC appears once in rfft's output
+        if n % 2 == 0:
+            Z[..., -1] *= 2                                     # so does Nyquist, for even n
+        dy = n * xp.fft.irfft(Z, n=n, axis=-1)                  # ∂L/∂(frame·window)
+        dframes = (dy * cache["win"]).astype(cache["dtype"])
+        dx[lo:hi] = overlap_add(dframes, cache["hop_length"], cache["T"])
+    for_chunks(g.shape[0], part, xp, work=dx.size * 4 * n // cache["hop_length"])
     return dx if cache["batched"] else dx[0]
