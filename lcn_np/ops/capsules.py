@@ -18,7 +18,6 @@ Capsule length: ‖v‖ = sqrt(Σ v² + ε), the class score.
 """
 
 from ..backend import array_module
-from ..parallel import for_chunks
 from .checks import expect_ndim, expect_shape
 
 EPS = 1e-7
@@ -55,22 +54,15 @@ def capsule_predict_forward(u, w):
 
     u: (N, I, Din)   w: (I, J, Dout, Din)   →   u_hat: (N, I, J, Dout)
     Backward: du[n,i] = Σ_j w[i,j]ᵀ dû[n,i,j];   dw[i,j] = Σ_n dû[n,i,j] u[n,i]ᵀ.
-    Computed as I batched matrix products (I is the batch axis of matmul), on chunks of the input
-    capsules on the thread pool (each i is its own product: the same bits however they are cut).
+    Computed as I batched matrix products (I is the batch axis of matmul).
     """
     expect_ndim("u", u, 3, "(N, I, Din)")
     expect_ndim("w", w, 4, "(I, J, Dout, Din)")
     expect_shape("w", w, (u.shape[1], None, None, u.shape[2]))
-    xp = array_module(u)
     N, I, Din = u.shape
     _, J, Dout, _ = w.shape
     u_cols = u.transpose(1, 2, 0)                               # (I, Din, N): one column per example
-    w_rows = w.reshape(I, J * Dout, Din)
-    out = xp.empty((I, J * Dout, N), dtype=xp.result_type(u, w))
-
-    def part(lo, hi):
-        xp.matmul(w_rows[lo:hi], u_cols[lo:hi], out=out[lo:hi])   # (i, J·Dout, N)
-    for_chunks(I, part, xp, work=out.size * Din)
+    out = w.reshape(I, J * Dout, Din) @ u_cols                  # (I, J·Dout, N)
     u_hat = out.reshape(I, J, Dout, N).transpose(3, 0, 1, 2)    # (N, I, J, Dout)
     return u_hat, {"u": u, "w": w}
 
@@ -80,15 +72,10 @@ def capsule_predict_backward(dout, cache):
     u, w = cache["u"], cache["w"]
     N, I, Din = u.shape
     _, J, Dout, _ = w.shape
-    dw = xp.empty((I, J * Dout, Din), dtype=xp.result_type(dout, u))
-    du = xp.empty((N, I, Din), dtype=xp.result_type(w, dout))
-
-    def part(lo, hi):                                           # input capsules lo … hi−1
-        d = xp.ascontiguousarray(dout[:, lo:hi].transpose(1, 2, 3, 0)).reshape(hi - lo, J * Dout, N)
-        xp.matmul(d, u[:, lo:hi].transpose(1, 0, 2), out=dw[lo:hi])                  # (i, J·Dout, Din)
-        du[:, lo:hi] = (w[lo:hi].reshape(hi - lo, J * Dout, Din).transpose(0, 2, 1) @ d).transpose(2, 0, 1)
-    for_chunks(I, part, xp, work=dout.size * Din * 2)
-    return du, dw.reshape(w.shape)
+    d = xp.ascontiguousarray(dout.transpose(1, 2, 3, 0)).reshape(I, J * Dout, N)   # (I, J·Dout, N)
+    dw = (d @ u.transpose(1, 0, 2)).reshape(w.shape)                                # (I, J·Dout, Din)
+    du = (w.reshape(I, J * Dout, Din).transpose(0, 2, 1) @ d).transpose(2, 0, 1)    # (N, I, Din)
+    return du, dw
 
 
 def capsule_length_forward(v):
