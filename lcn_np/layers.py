@@ -494,27 +494,60 @@ class CapsuleLayer(Layer):
     emotion capsules of a fresh network start at 0.14–0.48 (same I range): lower, but far from the
     near-silent 1e-3 of a fixed small std, and the CASIA runs train from there. With very few inputs
     (I = 32, image size 32) cosine starts lower still, near 0.1, and still trains.
+
+    Shared over positions (``shared_types=T``, ``--shared-capsules``). Sabour's W_ij is one matrix per
+    input capsule i = (type, position): a capsule of the same type at another time position has its own
+    W, so the head learns *where* in the window a pattern sits, and the number of positions is fixed by
+    the image size. With ``shared_types=T`` there is one matrix per type, w: (T, J, Dout, Din), used at
+    every position (a convolution's weight sharing, carried into the capsule head):
+
+        û_j|i = w[type(i), j] · u_i,        ∂L/∂w[t, j] = Σ over the positions p of type t of ∂L/∂W_(t,p),j
+
+    — the forward tiles w to (I, J, Dout, Din) (capsule i = type·P + position, :class:`PrimaryCapsules`'
+    order) and the backward sums the tiled gradient back over the positions. The head then takes any
+    number of positions (I = T·P for any P), so a longer window costs no more parameters. The initial w
+    is drawn as the unshared one (the same std for I inputs, the same random numbers) and the first
+    position's matrices are kept.
     """
 
     def __init__(self, n_in, dim_in, n_out, dim_out, iterations=3, agreement="dot", init_scale=None,
-                 rng=None, dtype="float32"):
+                 rng=None, dtype="float32", shared_types=None):
         super().__init__()
         rng = rng or numpy.random.default_rng(0)
         self.iterations, self.agreement = iterations, agreement
         if init_scale is None:
             init_scale = 1.0 if agreement == "dot" else 0.25
         std = init_scale * n_out / (n_in * dim_out) ** 0.5
-        self.params["w"] = _param(rng.normal(0, std, (n_in, n_out, dim_out, dim_in)), dtype)
+        w = rng.normal(0, std, (n_in, n_out, dim_out, dim_in))
+        if shared_types:
+            if n_in % shared_types:
+                raise ValueError(f"shared_types = {shared_types} does not divide the {n_in} input capsules")
+            w = numpy.ascontiguousarray(w.reshape(shared_types, n_in // shared_types, *w.shape[1:])[:, 0])
+        self.shared_types = shared_types
+        self.params["w"] = _param(w, dtype)
         self.zero_grads()
 
+    def weights_for(self, n_in):
+        """W: (n_in, J, Dout, Din) — w itself, or with shared weights w tiled over n_in / T positions."""
+        w = self.params["w"]
+        if not self.shared_types:
+            return w
+        T = w.shape[0]
+        if n_in % T:
+            raise ValueError(f"u: {n_in} input capsules are not a whole number of positions of {T} types")
+        return array_module(w).broadcast_to(w[:, None], (T, n_in // T) + w.shape[1:]).reshape((n_in,) + w.shape[1:])
+
     def forward(self, u):
-        u_hat, self.predict_cache = ops.capsule_predict_forward(u, self.params["w"])
+        u_hat, self.predict_cache = ops.capsule_predict_forward(u, self.weights_for(u.shape[1]))
         v, self.cache = ops.routing_forward(u_hat, self.iterations, self.agreement)
         return v
 
     def backward(self, dout):
         du_hat = ops.routing_backward(dout, self.cache)
-        du, self.grads["w"] = ops.capsule_predict_backward(du_hat, self.predict_cache)
+        du, dw = ops.capsule_predict_backward(du_hat, self.predict_cache)
+        if self.shared_types:                     # (I, J, Dout, Din) → (T, P, J, Dout, Din) → Σ over positions
+            dw = dw.reshape((self.shared_types, -1) + dw.shape[1:]).sum(axis=1)
+        self.grads["w"] = dw
         return du
 
     def coupling(self):
@@ -526,12 +559,15 @@ class CapsuleLayer(Layer):
         return (in_shape[0], J, Do)
 
     def flops(self, in_shape):
-        I, J, Do, Di = self.params["w"].shape
+        _, J, Do, Di = self.params["w"].shape
+        I = in_shape[1]
         return 2 * I * J * Do * Di + 2 * self.iterations * 2 * I * J * Do
 
     def __repr__(self):
         I, J, Do, Di = self.params["w"].shape
-        return f"CapsuleLayer({I}×{Di}-D → {J}×{Do}-D, {self.iterations} iterations, {self.agreement})"
+        shared = f", W shared over positions by {I} types" if self.shared_types else ""
+        return (f"CapsuleLayer({'' if self.shared_types else f'{I}×'}{Di}-D → {J}×{Do}-D, {self.iterations} iterations, "
+                f"{self.agreement}{shared})")
 
 
 class CapsuleLength(Layer):

@@ -24,7 +24,10 @@ Choices the paper leaves open, and ours:
   than 9, the kernel shrinks to the map size. ``build(..., primary_kernel=K, primary_stride=S)`` changes the
   9 and the 2, and with them how many capsules enter routing (e.g. 3×3 / 2 on the `lcn` recipe's 8×16 map:
   3·7·32 = 672 instead of 160).
-- Emotion capsules: n_classes × 16-D, 3 routing iterations (the paper's best).
+- Emotion capsules: n_classes × 16-D, 3 routing iterations (the paper's best). ``build(...,
+  shared_capsules=True)`` (``--shared-capsules``) gives each primary-capsule type one W for all its
+  positions instead of one per position (:class:`lcn_np.layers.CapsuleLayer`), so the head accepts
+  windows of any length.
 - The paper's CNN baseline (`cnn`): four 3×3 convolutions with 64, 128, 256 and 512 channels, each
   followed by 2×2 max-pooling, then a fully connected layer; we add BatchNorm + ReLU after each
   convolution (as everywhere here) and dropout 0.5 before the fully connected layer, and train it with
@@ -234,7 +237,7 @@ def build(variant, n_classes=6, image_size=64, seed=0, pretrained=None, dtype="f
     head = [("primary", PrimaryCapsules(c_out, n_types, caps_dim, kernel, head_opts["primary_stride"],
                                         separable=variant != "cn", rng=rng, dtype=dtype)),
             ("digit", CapsuleLayer(n_primary, caps_dim, n_classes, out_dim, iterations, agreement, init_scale,
-                                   rng=rng, dtype=dtype)),
+                                   rng=rng, dtype=dtype, shared_types=n_types if opts.get("shared_capsules") else None)),
             ("length", CapsuleLength())]
     config["n_primary_capsules"] = n_primary
     return Model(variant, frontend, head, config)

@@ -11,7 +11,10 @@ Adam (Kingma & Ba 2015), step t:
 Schedules map a step number to a learning rate: constant, cosine (with linear warm-up) and one-cycle
 (Smith 2018: warm up from max_lr/25 to max_lr over the first 30 % of steps, then cosine down to max_lr/1e4).
 
-Parameters whose names start with a prefix in ``frozen`` are left untouched (``--freeze-frontend``).
+Parameters whose names start with a prefix in ``frozen`` are left untouched (``--freeze-frontend``);
+those whose names start with a prefix in ``lr_scale`` take the learning rate times its factor
+(``--frontend-lr 0.1``: fine-tune the ImageNet front end ten times more gently than the new capsule head —
+"discriminative fine-tuning", Howard & Ruder 2018).
 
 Weight averaging (Polyak & Juditsky 1992; Keras' ``use_ema``): with ``ema = β > 0`` every step also keeps
 
@@ -39,7 +42,15 @@ class Optimizer:
             raise ValueError(f"ema must be in [0, 1), got {ema}")
         self.ema = ema
         self.frozen = set()
+        self.lr_scale = {}                    # name prefix → factor on lr (and on the decoupled decay)
         self.state, self.t = {}, 0
+
+    def lr_for(self, name):
+        """The learning rate of parameter ``name``: ``lr`` times the factor of its prefix, if any."""
+        for prefix, factor in self.lr_scale.items():
+            if name.startswith(prefix):
+                return self.lr * factor
+        return self.lr
 
     def update_average(self):
         """θ̄ ← β·θ̄ + (1−β)·θ for every trained parameter (called at the end of ``step``)."""
@@ -114,7 +125,8 @@ class SGD(Optimizer):
             m = slots.get("m")
             m = g.copy() if m is None else self.momentum * m + g
             slots["m"] = m
-            p -= (self.lr * (g + self.momentum * m) if self.nesterov else self.lr * m).astype(p.dtype)
+            lr = self.lr_for(name)
+            p -= (lr * (g + self.momentum * m) if self.nesterov else lr * m).astype(p.dtype)
         self.update_average()
 
 
@@ -134,11 +146,12 @@ class Adam(Optimizer):
             slots = self.state.setdefault(name, {})
             if "m" not in slots:
                 slots["m"], slots["v"] = array_module(p).zeros_like(p), array_module(p).zeros_like(p)
-            decay = self.lr * self.weight_decay if self.decoupled else 0.0
+            lr = self.lr_for(name)
+            decay = lr * self.weight_decay if self.decoupled else 0.0
             # the update of the module docstring, in place and on chunks of the flattened arrays:
             # m̂ / (sqrt(v̂) + ε) = (m / bc1) / (sqrt(v) / sqrt(bc2) + ε)
             arrays = (p, g, slots["m"], slots["v"])
-            update = lambda p, g, m, v: _adam_update(p, g, m, v, b1, b2, bc1, bc2, self.lr, self.eps, decay)  # noqa: E731
+            update = lambda p, g, m, v: _adam_update(p, g, m, v, b1, b2, bc1, bc2, lr, self.eps, decay)  # noqa: E731
             if all(a.flags.c_contiguous for a in arrays):        # flat views: any parameter shape chunks well
                 map_chunks(update, *(a.reshape(-1) for a in arrays))
             else:

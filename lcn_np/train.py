@@ -10,9 +10,9 @@ What is not given on the command line comes from a recipe (``RECIPES``):
 - synthetic corpus: 32×32 images of linear-frequency spectrograms, the whole utterance resized, three
   copies as channels, random time shifts, 25 epochs — the first pipeline, and quick;
 - real speech (``--data``): the `lcn` with ImageNet weights (``--pretrained mobilenet_v1_0.25``) and 5
-  MobileNet blocks, 64 log-mel bands at the native 10 ms hop, static/Δ/ΔΔ channels, random windows of 128
-  frames in training and the mean over all windows of an utterance at test, 60 epochs (the same for
-  `cn-dsc-pm`); the other variants keep the first pipeline (64×64, linear bins, the whole utterance
+  MobileNet blocks, 64 log-mel bands at the native 10 ms hop, static/Δ/ΔΔ channels, random windows of 288
+  frames (2.88 s: most utterances whole) in training and the mean over all windows of an utterance at
+  test, 60 epochs (the same for `cn-dsc-pm`); the other variants keep the first pipeline (64×64, linear bins, the whole utterance
   resized, 30 epochs), on which they learn.
 
 Outputs in ``--out DIR``: ``best.npz`` (the epoch with the best validation UA) and ``last.npz``
@@ -58,14 +58,16 @@ def _mobilenet(if_so, otherwise):
 
 RECIPES = {
     "synthetic": {"variant": "cn-dsc-dr", "image_size": 32, "epochs": 25, "frequency": "linear",
-                  "channels_from": "copies", "time": "resize"},
-    # The MobileNet variants: log-mel windows at the native hop (chapter 11's search). The others keep the
+                  "channels_from": "copies", "time": "resize", "window_frames": 128},
+    # The MobileNet variants: log-mel windows at the native hop, long enough for most utterances (chapter
+    # 11's search). The others keep the
     # first pipeline: full-width cn-dsc-dr on the recipe's windows (squash-aware primary init) tested
     # below the lcn on the same split after six times its training time (chapter 11, last section).
     "real": {"variant": "lcn", "image_size": 64,
              "frequency": _mobilenet("mel", "linear"), "channels_from": _mobilenet("deltas", "copies"),
              "time": _mobilenet("windows", "resize"), "epochs": _mobilenet(60, 30),
-             "n_blocks": _mobilenet(5, None), "pretrained": _mobilenet("mobilenet_v1_0.25", None)},
+             "n_blocks": _mobilenet(5, None), "pretrained": _mobilenet("mobilenet_v1_0.25", None),
+             "window_frames": _mobilenet(288, 128)},
 }
 
 
@@ -85,7 +87,8 @@ def parse_args(argv=None):
     p.add_argument("--time", choices=["resize", "windows"],
                    help="resize the whole utterance to S columns, or keep the 10 ms frames: random windows of "
                         "--window-frames in training, the mean over all windows of an utterance at test")
-    p.add_argument("--window-frames", type=int, default=128, help="columns of a window with --time windows")
+    p.add_argument("--window-frames", type=int, default=None,
+                   help="columns of a window with --time windows (default 288 for cn-dsc-pm and lcn on --data, else 128)")
     p.add_argument("--normalize", default="utterance", choices=["utterance", "level", "speaker"],
                    help="map each utterance's own dB range to [-1, 1], or a fixed range (keeps loudness), or "
                         "as utterance and then each band z-scored over all of the speaker's utterances (needs a "
@@ -98,6 +101,10 @@ def parse_args(argv=None):
                    help="kernel of the primary-capsule convolution (default 9, shrunk to the map when larger)")
     p.add_argument("--primary-stride", type=int, default=None, metavar="S",
                    help="stride of the primary-capsule convolution (default 2)")
+    p.add_argument("--shared-capsules", action="store_true",
+                   help="one capsule transformation W per primary-capsule type, shared over its time positions, "
+                        "instead of one per input capsule (the head then takes windows of any length, with "
+                        "far fewer weights)")
     p.add_argument("--routing-iterations", type=int, default=3,
                    help="routing iterations of the emotion capsules (the paper's best: 3)")
     p.add_argument("--epochs", type=int, help="default: from the recipe above")
@@ -137,7 +144,13 @@ def parse_args(argv=None):
                         "the cache, downloaded once from Keras' public weights if missing; the default for those "
                         "variants on --data), or none (random initialisation)")
     p.add_argument("--freeze-frontend", type=int, default=0, metavar="N", help="keep the front end frozen for N epochs")
+    p.add_argument("--frontend-lr", type=float, default=1.0, metavar="SCALE",
+                   help="the front end's learning rate as a multiple of --lr (e.g. 0.1: fine-tune the ImageNet "
+                        "weights more gently than the capsule head); default 1")
     p.add_argument("--no-augment", dest="augment", action="store_false")
+    p.add_argument("--freq-shift", type=int, default=0, metavar="K",
+                   help="also move each training image up or down by up to K frequency rows (a higher or lower "
+                        "voice; off by default)")
     p.add_argument("--speed-perturb", type=float, nargs="+", default=None, metavar="FACTOR",
                    help="train also on the utterances played FACTOR times as fast (resampled: shorter and higher, "
                         "or longer and lower), e.g. 0.9 1.1; each training image is drawn from the original or "
@@ -154,7 +167,8 @@ def parse_args(argv=None):
             setattr(args, name, value(args) if callable(value) else value)
     if str(args.pretrained).lower() == "none":
         args.pretrained = None
-    for name in ("image_size", "epochs", "batch_size", "routing_iterations", "primary_kernel", "primary_stride"):
+    for name in ("image_size", "epochs", "batch_size", "routing_iterations", "primary_kernel", "primary_stride",
+                 "window_frames"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
     if args.channels is not None and min(args.channels) < 1:
@@ -163,12 +177,18 @@ def parse_args(argv=None):
         p.error(f"--channels sets the Table 1 front end (cn, cn-dsc, cn-dsc-dr, cnn-gap); {args.variant} has its own widths")
     if (args.primary_kernel or args.primary_stride) and args.variant in CLASSIFIERS:
         p.error(f"--primary-kernel/--primary-stride set the primary capsules; {args.variant} has none")
+    if args.shared_capsules and args.variant in CLASSIFIERS:
+        p.error(f"--shared-capsules shares the capsule weights; {args.variant} has no capsules")
     if args.image_size < 16:
         p.error(f"--image-size must be at least 16, got {args.image_size}")
     if args.test_every < 0:
         p.error(f"--test-every must be 0 (the test set after the last epoch only) or a positive N, got {args.test_every}")
     if not args.lr > 0:
         p.error(f"--lr must be positive, got {args.lr}")
+    if args.freq_shift < 0:
+        p.error(f"--freq-shift must be 0 (off) or a number of rows, got {args.freq_shift}")
+    if not args.frontend_lr > 0:
+        p.error(f"--frontend-lr must be positive (a multiple of --lr), got {args.frontend_lr}")
     if not 0 < args.test_size < 1:
         p.error(f"--test-size must be between 0 and 1, got {args.test_size}")
     if not 0 <= args.val_size < 1:
@@ -273,7 +293,8 @@ def training_batch(X, batch, rng, args, config, versions=()):
         xb = numpy.stack(images) if versions else images
     if not args.augment:
         return xb
-    return augment(xb, rng, max_shift=0.0 if config.time == "windows" else 0.1, silence=config.silence())
+    return augment(xb, rng, max_shift=0.0 if config.time == "windows" else 0.1, silence=config.silence(),
+                   max_bands=args.freq_shift)
 
 
 def mixup(xb, yb, rng, alpha):
@@ -300,7 +321,7 @@ def resume_from(path, model, opt, meta, log):
     """Load weights, optimizer state and progress from ``path`` into model, opt and meta."""
     state, optim_state, saved = load_checkpoint(path)
     for key in ("variant", "image_size", "n_classes", "iterations", "channels", "n_blocks", "primary_kernel",
-                "primary_stride"):
+                "primary_stride", "shared_capsules"):
         now = model.config.get(key, PRIMARY_DEFAULTS.get(key))
         was = saved["model_config"].get(key, PRIMARY_DEFAULTS.get(key, now))    # not recorded: build's default
         if was != now:
@@ -316,7 +337,7 @@ def model_options(args):
     """The optional model settings given on the command line (absent ones keep build's defaults, so a
     checkpoint's model_config only names what was chosen)."""
     names = {"n_blocks": args.n_blocks, "primary_kernel": args.primary_kernel, "primary_stride": args.primary_stride,
-             "channels": args.channels}
+             "channels": args.channels, "shared_capsules": args.shared_capsules}
     return {name: value for name, value in names.items() if value}
 
 
@@ -386,6 +407,8 @@ def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=Fal
     model = build(args.variant, n_classes, shape, seed=args.seed, pretrained=args.pretrained,
                   iterations=args.routing_iterations, **model_options(args))
     opt = make_optimizer(args.optimizer, model.parameters, args.lr, args.weight_decay, ema=args.ema)
+    if args.frontend_lr != 1.0:
+        opt.lr_scale = {"frontend.": args.frontend_lr}
     steps_per_epoch = -(-len(train_idx) // args.batch_size)
     meta = new_meta(args, model, classes, config, split["name"])
     last, best = out / "last.npz", out / "best.npz"

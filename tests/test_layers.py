@@ -113,6 +113,36 @@ def test_capsule_layer(rng, agreement):
 
 
 @pytest.mark.parametrize("agreement", ["dot", "cosine"])
+def test_capsule_layer_with_weights_shared_over_positions(rng, agreement):
+    """3 types × 5 positions: w is (3, J, Dout, Din); its gradient sums the positions' (finite differences)."""
+    layer = layers.CapsuleLayer(15, 3, 5, 4, iterations=3, agreement=agreement, rng=numpy.random.default_rng(4),
+                                dtype="float64", shared_types=3)
+    assert layer.params["w"].shape == (3, 5, 4, 3)
+    layer_gradcheck(layer, f64(rng, 2, 15, 3) * 0.5)
+
+
+def test_shared_capsule_weights_are_the_tiled_unshared_ones(rng):
+    """The same as an unshared layer whose W repeats each type's matrices at every position (capsule i =
+    type·P + position), the initial w is the unshared draw's first position, and any number of positions
+    goes through."""
+    shared = layers.CapsuleLayer(15, 3, 5, 4, agreement="cosine", rng=numpy.random.default_rng(7),
+                                 dtype="float64", shared_types=3)
+    plain = layers.CapsuleLayer(15, 3, 5, 4, agreement="cosine", rng=numpy.random.default_rng(7), dtype="float64")
+    numpy.testing.assert_array_equal(shared.params["w"], plain.params["w"][0::5])
+    plain.params["w"][...] = numpy.repeat(shared.params["w"], 5, axis=0)
+    u = f64(rng, 2, 15, 3) * 0.5
+    numpy.testing.assert_allclose(shared.forward(u), plain.forward(u), rtol=1e-12)
+    g = f64(rng, 2, 5, 4)
+    shared.backward(g), plain.backward(g)
+    numpy.testing.assert_allclose(shared.grads["w"], plain.grads["w"].reshape(3, 5, 5, 4, 3).sum(axis=1), rtol=1e-12)
+    assert shared.forward(f64(rng, 2, 3 * 8, 3)).shape == (2, 5, 4)        # 8 positions instead of 5
+    with pytest.raises(ValueError, match="whole number of positions"):
+        shared.forward(f64(rng, 2, 16, 3))
+    with pytest.raises(ValueError, match="does not divide"):
+        layers.CapsuleLayer(16, 3, 5, 4, shared_types=3)
+
+
+@pytest.mark.parametrize("agreement", ["dot", "cosine"])
 @pytest.mark.parametrize("n_in", [512, 4608])
 def test_capsule_init_is_neither_dead_nor_saturated(agreement, n_in):
     """A too-small W trains to chance (lengths ~0), a too-large one saturates squash (lengths ~1)."""

@@ -47,6 +47,21 @@ def test_frozen_prefix_is_not_updated():
     assert numpy.all(p == 1) and numpy.all(p2 != 0)
 
 
+@pytest.mark.parametrize("name", ["sgd", "adamw"])
+def test_lr_scale_multiplies_the_step_of_its_prefix_only(name):
+    """--frontend-lr: the front end moves by factor × the step the capsule head takes on the same gradient
+    (first AdamW step: η·λ decay and η·sign g; first SGD step: η·g), and no factor leaves both alike."""
+    rng = numpy.random.default_rng(3)
+    start, grad = rng.uniform(0.5, 1.5, 5), rng.uniform(0.2, 0.9, 5)
+    pf, ph = start.copy(), start.copy()
+    opt = make_optimizer(name, lambda: {"frontend.conv.w": (pf, grad), "capsules.W": (ph, grad)}, 0.05, 0.01)
+    opt.lr_scale = {"frontend.": 0.1}
+    opt.step()
+    numpy.testing.assert_allclose(start - pf, 0.1 * (start - ph), rtol=1e-6)
+    assert numpy.all(start - ph > 0)
+    assert opt.lr_for("frontend.x") == pytest.approx(0.005) and opt.lr_for("capsules.W") == 0.05
+
+
 def test_state_dict_round_trip():
     p, g = numpy.ones(2), numpy.full(2, 0.3)
     a = Adam(params_fn(p, g), lr=0.1)

@@ -78,6 +78,24 @@ def test_head_settings_travel_in_the_checkpoint(tmp_path, capsys):
     assert "was trained with iterations = 1, not 3" in capsys.readouterr().err
 
 
+def test_shared_capsule_checkpoint_rebuilds_shared_and_takes_longer_windows(tmp_path, capsys):
+    """--shared-capsules is saved in the model config; predict rebuilds one W per type, and the head takes
+    a window twice as long; resuming without the flag stops."""
+    write_wavs(tmp_path / "data", make_corpus(per_class=2, n_speakers=2, seed=3))
+    args = ["--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--image-size", "16", "--epochs", "1",
+            "--no-cache", "--variant", "cn-dsc-dr", "--channels", "8", "12", "--primary-kernel", "3",
+            "--primary-stride", "1", "--frequency", "mel", "--time", "windows", "--window-frames", "20"]
+    assert train.main(args + ["--shared-capsules"]) == 0
+    model, _, config = predict.load_model(tmp_path / "run" / "best.npz")
+    digit = model.layer("digit")
+    assert model.config["shared_capsules"] is True and digit.shared_types == 32 and digit.params["w"].shape[0] == 32
+    longer = numpy.zeros((1, 3, 16, 2 * config.window_frames), numpy.float32)
+    assert model.forward(longer).shape == (1, 6)
+    capsys.readouterr()
+    assert train.main(args + ["--epochs", "2", "--resume"]) != 0
+    assert "was trained with shared_capsules = True" in capsys.readouterr().err
+
+
 def test_speaker_normalised_checkpoint_takes_the_files_as_one_speaker(tmp_path, capsys):
     """normalize="speaker": training normalises each speaker's images together; predict does the same with
     the files of one call (one file alone: its own statistics), and a bad file among them is reported."""

@@ -130,6 +130,13 @@ def test_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train.parse_args(["--variant", "cnn", "--primary-kernel", "3"])
     assert "cnn has none" in capsys.readouterr().err
+    for argv, message in [(["--variant", "cnn-gap", "--shared-capsules"], "cnn-gap has no capsules"),
+                          (["--freq-shift", "-1"], "--freq-shift must be 0"),
+                          (["--frontend-lr", "0"], "--frontend-lr must be positive"),
+                          (["--window-frames", "0"], "--window-frames must be a positive integer")]:
+        with pytest.raises(SystemExit):
+            train.parse_args(argv)
+        assert message in capsys.readouterr().err
 
 
 def test_resampled_and_short_files_are_reported(tmp_path, capsys):
@@ -290,6 +297,17 @@ def test_training_batch_draws_from_the_speed_versions():
     assert drawn == {0.0, 1.0, 2.0}                            # the original and both versions appear
     plain = train.training_batch(X, numpy.arange(40), numpy.random.default_rng(0), args, config)
     assert not plain.any()
+
+
+def test_freq_shift_is_off_by_default_and_moves_the_training_images():
+    from lcn_np.data.features import FeatureConfig
+    config = FeatureConfig(image_size=9, time="windows", window_frames=5, channels_from="deltas", frequency="mel")
+    X = [numpy.random.default_rng(i).uniform(0, 1, (3, 9, 12)).astype(numpy.float32) for i in range(30)]
+    batch = numpy.arange(30)
+    default = train.training_batch(X, batch, numpy.random.default_rng(4), train.parse_args([]), config)
+    again = train.training_batch(X, batch, numpy.random.default_rng(4), train.parse_args(["--freq-shift", "0"]), config)
+    shifted = train.training_batch(X, batch, numpy.random.default_rng(4), train.parse_args(["--freq-shift", "2"]), config)
+    assert numpy.array_equal(default, again) and not numpy.array_equal(default, shifted)
 
 
 def test_speed_perturbed_run_trains_reproducibly_and_caches_the_versions(corpus_dir, tmp_path, capsys):
