@@ -496,9 +496,9 @@ class CapsuleLayer(Layer):
     (I = 32, image size 32) cosine starts lower still, near 0.1, and still trains.
 
     Shared over positions (``shared_types=T``, ``--shared-capsules``). Sabour's W_ij is one matrix per
-    input capsule i = (type, position): a capsule of the same type at another time position has its own
-    W, so the head learns *where* in the window a pattern sits, and the number of positions is fixed by
-    the image size. With ``shared_types=T`` there is one matrix per type, w: (T, J, Dout, Din), used at
+    input capsule i = (type, position): a capsule of the same type at another grid position (another time,
+    or another frequency where the map has more than one row) has its own W, so the head learns *where*
+    in the image a pattern sits, and the number of positions is fixed by the image size. With ``shared_types=T`` there is one matrix per type, w: (T, J, Dout, Din), used at
     every position (a convolution's weight sharing, carried into the capsule head):
 
         û_j|i = w[type(i), j] · u_i,        ∂L/∂w[t, j] = Σ over the positions p of type t of ∂L/∂W_(t,p),j

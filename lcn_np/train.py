@@ -102,9 +102,9 @@ def parse_args(argv=None):
     p.add_argument("--primary-stride", type=int, default=None, metavar="S",
                    help="stride of the primary-capsule convolution (default 2)")
     p.add_argument("--shared-capsules", action="store_true",
-                   help="one capsule transformation W per primary-capsule type, shared over its time positions, "
-                        "instead of one per input capsule (the head then takes windows of any length, with "
-                        "far fewer weights)")
+                   help="one capsule transformation W per primary-capsule type, shared over its grid positions "
+                        "(time, and frequency where the map has more than one row), instead of one per input "
+                        "capsule: the head then takes windows of any length, with far fewer weights")
     p.add_argument("--routing-iterations", type=int, default=3,
                    help="routing iterations of the emotion capsules (the paper's best: 3)")
     p.add_argument("--epochs", type=int, help="default: from the recipe above")
@@ -185,8 +185,11 @@ def parse_args(argv=None):
         p.error(f"--test-every must be 0 (the test set after the last epoch only) or a positive N, got {args.test_every}")
     if not args.lr > 0:
         p.error(f"--lr must be positive, got {args.lr}")
-    if args.freq_shift < 0:
-        p.error(f"--freq-shift must be 0 (off) or a number of rows, got {args.freq_shift}")
+    if not 0 <= args.freq_shift < args.image_size:
+        p.error(f"--freq-shift must be 0 (off) or a number of rows below --image-size ({args.image_size}), "
+                f"got {args.freq_shift}")
+    if args.freq_shift and not args.augment:
+        p.error("--freq-shift is an augmentation; it cannot be combined with --no-augment")
     if not args.frontend_lr > 0:
         p.error(f"--frontend-lr must be positive (a multiple of --lr), got {args.frontend_lr}")
     if not 0 < args.test_size < 1:
@@ -317,20 +320,34 @@ def new_meta(args, model, classes, config, fold):
             "epoch": 0, "step": 0, "history": [], "best": None, "train_seconds": 0.0, "fold": fold}
 
 
+RESUME_DEFAULTS = {**PRIMARY_DEFAULTS, "shared_capsules": None}    # what a model config leaves out means
+
+
 def resume_from(path, model, opt, meta, log):
     """Load weights, optimizer state and progress from ``path`` into model, opt and meta."""
     state, optim_state, saved = load_checkpoint(path)
     for key in ("variant", "image_size", "n_classes", "iterations", "channels", "n_blocks", "primary_kernel",
                 "primary_stride", "shared_capsules"):
-        now = model.config.get(key, PRIMARY_DEFAULTS.get(key))
-        was = saved["model_config"].get(key, PRIMARY_DEFAULTS.get(key, now))    # not recorded: build's default
+        now = model.config.get(key, RESUME_DEFAULTS.get(key))
+        was = saved["model_config"].get(key, RESUME_DEFAULTS.get(key, now))    # not recorded: build's default
         if was != now:
+            hint = " (the default window of cn-dsc-pm and lcn on --data was 128 frames until 288: add " \
+                   "--window-frames 128?)" if key == "image_size" else ""
             raise CheckpointError(f"{path} was trained with {key} = {was!r}, not {now!r}; "
-                                  f"use the same settings or another --out")
+                                  f"use the same settings or another --out{hint}")
     model.load_state_dict(state, str(path))
     opt.load_state_dict(optim_state)
     meta.update({k: saved[k] for k in ("epoch", "step", "history", "best", "train_seconds")})
     log(f"resuming from {path}: epoch {meta['epoch'] + 1}, step {meta['step']}")
+
+
+def optimizer_for(args, model):
+    """The optimiser of ``--optimizer`` over the model's parameters; ``--frontend-lr`` scales the front end's
+    learning rate (the parameters named ``frontend.…``)."""
+    opt = make_optimizer(args.optimizer, model.parameters, args.lr, args.weight_decay, ema=args.ema)
+    if args.frontend_lr != 1.0:
+        opt.lr_scale = {"frontend.": args.frontend_lr}
+    return opt
 
 
 def model_options(args):
@@ -406,9 +423,7 @@ def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=Fal
     shape = config.input_shape if config.time == "windows" else args.image_size
     model = build(args.variant, n_classes, shape, seed=args.seed, pretrained=args.pretrained,
                   iterations=args.routing_iterations, **model_options(args))
-    opt = make_optimizer(args.optimizer, model.parameters, args.lr, args.weight_decay, ema=args.ema)
-    if args.frontend_lr != 1.0:
-        opt.lr_scale = {"frontend.": args.frontend_lr}
+    opt = optimizer_for(args, model)
     steps_per_epoch = -(-len(train_idx) // args.batch_size)
     meta = new_meta(args, model, classes, config, split["name"])
     last, best = out / "last.npz", out / "best.npz"

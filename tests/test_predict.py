@@ -94,6 +94,11 @@ def test_shared_capsule_checkpoint_rebuilds_shared_and_takes_longer_windows(tmp_
     capsys.readouterr()
     assert train.main(args + ["--epochs", "2", "--resume"]) != 0
     assert "was trained with shared_capsules = True" in capsys.readouterr().err
+    plain = [a if a != str(tmp_path / "run") else str(tmp_path / "plain") for a in args]
+    assert train.main(plain) == 0                                        # one W per capsule …
+    capsys.readouterr()
+    assert train.main(plain + ["--epochs", "2", "--resume", "--shared-capsules"]) != 0   # … resumed as shared
+    assert "was trained with shared_capsules = None, not True" in capsys.readouterr().err
 
 
 def test_speaker_normalised_checkpoint_takes_the_files_as_one_speaker(tmp_path, capsys):

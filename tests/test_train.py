@@ -133,7 +133,9 @@ def test_bad_arguments(tmp_path, capsys):
     for argv, message in [(["--variant", "cnn-gap", "--shared-capsules"], "cnn-gap has no capsules"),
                           (["--freq-shift", "-1"], "--freq-shift must be 0"),
                           (["--frontend-lr", "0"], "--frontend-lr must be positive"),
-                          (["--window-frames", "0"], "--window-frames must be a positive integer")]:
+                          (["--window-frames", "0"], "--window-frames must be a positive integer"),
+                          (["--freq-shift", "32"], "below --image-size (32)"),
+                          (["--freq-shift", "2", "--no-augment"], "cannot be combined with --no-augment")]:
         with pytest.raises(SystemExit):
             train.parse_args(argv)
         assert message in capsys.readouterr().err
@@ -341,3 +343,23 @@ def test_test_set_is_scored_after_the_last_epoch_unless_asked_and_training_is_th
     assert m0["ua"] == m2["ua"] and m0["final"] == m2["final"] and m0["selected_epoch"] == m2["selected_epoch"]
     with pytest.raises(SystemExit):
         train.parse_args(["--test-every", "-1"])
+
+
+def test_window_defaults_follow_the_variant():
+    """The recipe's 288-frame windows for the MobileNet variants on real data; 128 elsewhere, unless given."""
+    for argv, frames in [(["--data", "d"], 288), (["--data", "d", "--variant", "cn-dsc-pm"], 288),
+                         (["--data", "d", "--variant", "cn-dsc-dr"], 128), ([], 128),
+                         (["--data", "d", "--window-frames", "200"], 200)]:
+        assert train.parse_args(argv).window_frames == frames, argv
+
+
+def test_frontend_lr_scales_the_front_end_only():
+    from lcn_np.model import build
+    model = build("lcn", 6, (16, 24), n_blocks=2)
+    opt = train.optimizer_for(train.parse_args(["--frontend-lr", "0.1"]), model)
+    names = list(model.parameters())
+    front = [n for n in names if n.startswith("frontend.")]
+    assert front and len(front) < len(names)
+    assert all(opt.lr_for(n) == pytest.approx(0.1 * opt.lr) for n in front)
+    assert all(opt.lr_for(n) == opt.lr for n in names if n not in front)
+    assert train.optimizer_for(train.parse_args([]), model).lr_scale == {}
