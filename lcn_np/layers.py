@@ -498,8 +498,9 @@ class CapsuleLayer(Layer):
     Shared over positions (``shared_types=T``, ``--shared-capsules``). Sabour's W_ij is one matrix per
     input capsule i = (type, position): a capsule of the same type at another grid position (another time,
     or another frequency where the map has more than one row) has its own W, so the head learns *where*
-    in the image a pattern sits, and the number of positions is fixed by the image size. With ``shared_types=T`` there is one matrix per type, w: (T, J, Dout, Din), used at
-    every position (a convolution's weight sharing, carried into the capsule head):
+    in the image a pattern sits, and the number of positions is fixed by the image size. With
+    ``shared_types=T`` there is one matrix per type, w: (T, J, Dout, Din), used at every position (a
+    convolution's weight sharing, carried into the capsule head):
 
         û_j|i = w[type(i), j] · u_i,        ∂L/∂w[t, j] = Σ over the positions p of type t of ∂L/∂W_(t,p),j
 
@@ -535,7 +536,8 @@ class CapsuleLayer(Layer):
         T = w.shape[0]
         if n_in % T:
             raise ValueError(f"u: {n_in} input capsules are not a whole number of positions of {T} types")
-        return array_module(w).broadcast_to(w[:, None], (T, n_in // T) + w.shape[1:]).reshape((n_in,) + w.shape[1:])
+        tiled = array_module(w).broadcast_to(w[:, None], (T, n_in // T) + w.shape[1:])    # (T, P, J, Dout, Din)
+        return tiled.reshape((n_in,) + w.shape[1:])          # a copy (T·P·J·Dout·Din values): small beside û
 
     def forward(self, u):
         u_hat, self.predict_cache = ops.capsule_predict_forward(u, self.weights_for(u.shape[1]))
@@ -565,9 +567,8 @@ class CapsuleLayer(Layer):
 
     def __repr__(self):
         I, J, Do, Di = self.params["w"].shape
-        shared = f", W shared over positions by {I} types" if self.shared_types else ""
-        return (f"CapsuleLayer({'' if self.shared_types else f'{I}×'}{Di}-D → {J}×{Do}-D, {self.iterations} iterations, "
-                f"{self.agreement}{shared})")
+        inputs = f"{Di}-D, W shared over the positions of {I} types" if self.shared_types else f"{I}×{Di}-D"
+        return f"CapsuleLayer({inputs} → {J}×{Do}-D, {self.iterations} iterations, {self.agreement})"
 
 
 class CapsuleLength(Layer):

@@ -12,8 +12,8 @@ What is not given on the command line comes from a recipe (``RECIPES``):
 - real speech (``--data``): the `lcn` with ImageNet weights (``--pretrained mobilenet_v1_0.25``) and 5
   MobileNet blocks, 64 log-mel bands at the native 10 ms hop, static/Δ/ΔΔ channels, random windows of 288
   frames (2.88 s: most utterances whole) in training and the mean over all windows of an utterance at
-  test, 60 epochs (the same for `cn-dsc-pm`); the other variants keep the first pipeline (64×64, linear bins, the whole utterance
-  resized, 30 epochs), on which they learn.
+  test, 60 epochs (the same for `cn-dsc-pm`); the other variants keep the first pipeline (64×64, linear
+  bins, the whole utterance resized, 30 epochs), on which they learn.
 
 Outputs in ``--out DIR``: ``best.npz`` (the epoch with the best validation UA) and ``last.npz``
 (checkpoints with class names and feature settings inside), ``split.json`` (the file lists),
@@ -60,9 +60,9 @@ RECIPES = {
     "synthetic": {"variant": "cn-dsc-dr", "image_size": 32, "epochs": 25, "frequency": "linear",
                   "channels_from": "copies", "time": "resize", "window_frames": 128},
     # The MobileNet variants: log-mel windows at the native hop, long enough for most utterances (chapter
-    # 11's search). The others keep the
-    # first pipeline: full-width cn-dsc-dr on the recipe's windows (squash-aware primary init) tested
-    # below the lcn on the same split after six times its training time (chapter 11, last section).
+    # 11's search). The others keep the first pipeline: full-width cn-dsc-dr on the recipe's windows
+    # (squash-aware primary init) tested below the lcn on the same split after six times its training
+    # time (chapter 11, last section).
     "real": {"variant": "lcn", "image_size": 64,
              "frequency": _mobilenet("mel", "linear"), "channels_from": _mobilenet("deltas", "copies"),
              "time": _mobilenet("windows", "resize"), "epochs": _mobilenet(60, 30),
