@@ -33,10 +33,11 @@ def load_model(path):
 
 def utterance_scores(model, images, config, batch_size=64):
     """Class scores (N, K) of each utterance: the model's output for its image, or with ``time="windows"``
-    the mean over all of its windows. The model is run in eval mode, as it is left."""
+    the mean over all of its windows (a short utterance at ``config.test_offsets`` offsets in its window).
+    The model is run in eval mode, as it is left."""
     xp = backend.device_module()
     if config.time == "windows":
-        X, owner = utterance_windows(images, config.window_frames, config.silence())
+        X, owner = utterance_windows(images, config.window_frames, config.silence(), config.test_offsets)
     else:
         X, owner = images, None
     was_training = model.training

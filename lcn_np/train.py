@@ -51,6 +51,11 @@ from .progress import Progress
 # The defaults, for the settings not given on the command line. The synthetic corpus keeps the first
 # pipeline (fast: the default run ends in about two minutes); real speech gets the recipe chosen on
 # CASIA's validation splits (walkthrough chapter 11, "Finding the recipe").
+def _windows(if_so, otherwise):
+    """A recipe value that depends on whether the network sees windows (``--time windows``)."""
+    return lambda args: if_so if args.time == "windows" else otherwise
+
+
 def _mobilenet(if_so, otherwise):
     """A recipe value that depends on whether the variant has the MobileNet front end."""
     return lambda args: if_so if args.variant in PRETRAINED_VARIANTS else otherwise
@@ -58,7 +63,8 @@ def _mobilenet(if_so, otherwise):
 
 RECIPES = {
     "synthetic": {"variant": "cn-dsc-dr", "image_size": 32, "epochs": 25, "frequency": "linear",
-                  "channels_from": "copies", "time": "resize", "window_frames": 128},
+                  "channels_from": "copies", "time": "resize", "window_frames": 128,
+                  "test_offsets": _windows(9, 1)},
     # The MobileNet variants: log-mel windows at the native hop, long enough for most utterances (chapter
     # 11's search). The others keep the first pipeline: full-width cn-dsc-dr on the recipe's windows
     # (squash-aware primary init) tested below the lcn on the same split after six times its training
@@ -67,7 +73,7 @@ RECIPES = {
              "frequency": _mobilenet("mel", "linear"), "channels_from": _mobilenet("deltas", "copies"),
              "time": _mobilenet("windows", "resize"), "epochs": _mobilenet(60, 30),
              "n_blocks": _mobilenet(5, None), "pretrained": _mobilenet("mobilenet_v1_0.25", None),
-             "window_frames": _mobilenet(288, 128)},
+             "window_frames": _mobilenet(288, 128), "test_offsets": _windows(9, 1)},
 }
 
 
@@ -89,6 +95,10 @@ def parse_args(argv=None):
                         "--window-frames in training, the mean over all windows of an utterance at test")
     p.add_argument("--window-frames", type=int, default=None,
                    help="columns of a window with --time windows (default 288 for cn-dsc-pm and lcn on --data, else 128)")
+    p.add_argument("--test-offsets", type=int, default=None, metavar="K",
+                   help="with --time windows: score an utterance shorter than a window at K evenly spaced offsets "
+                        "in it and average (training places it at a random offset); 1: at the start only "
+                        "(default 9 with windows)")
     p.add_argument("--normalize", default="utterance", choices=["utterance", "level", "speaker"],
                    help="map each utterance's own dB range to [-1, 1], or a fixed range (keeps loudness), or "
                         "as utterance and then each band z-scored over all of the speaker's utterances (needs a "
@@ -168,7 +178,7 @@ def parse_args(argv=None):
     if str(args.pretrained).lower() == "none":
         args.pretrained = None
     for name in ("image_size", "epochs", "batch_size", "routing_iterations", "primary_kernel", "primary_stride",
-                 "window_frames"):
+                 "window_frames", "test_offsets"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
     if args.channels is not None and min(args.channels) < 1:
@@ -181,6 +191,8 @@ def parse_args(argv=None):
         p.error(f"--shared-capsules shares the capsule weights; {args.variant} has no capsules")
     if args.image_size < 16:
         p.error(f"--image-size must be at least 16, got {args.image_size}")
+    if args.test_offsets != 1 and args.time != "windows":
+        p.error(f"--test-offsets places short utterances in a window; it needs --time windows, not {args.time}")
     if args.test_every < 0:
         p.error(f"--test-every must be 0 (the test set after the last epoch only) or a positive N, got {args.test_every}")
     if not args.lr > 0:
@@ -335,6 +347,12 @@ def resume_from(path, model, opt, meta, log):
                    "--window-frames 128?)" if key == "image_size" else ""
             raise CheckpointError(f"{path} was trained with {key} = {was!r}, not {now!r}; "
                                   f"use the same settings or another --out{hint}")
+    was = FeatureConfig.from_dict(saved["features"]).to_dict()   # what it does not record: the old defaults
+    changed = [key for key in was if was[key] != meta["features"][key]]
+    if changed:
+        said = "; ".join(f"{key} = {was[key]!r}, not {meta['features'][key]!r}" for key in changed)
+        raise CheckpointError(f"{path} was trained with the feature setting(s) {said}; give the same on the "
+                              f"command line (--{changed[0].replace('_', '-')} {was[changed[0]]}) or another --out")
     model.load_state_dict(state, str(path))
     opt.load_state_dict(optim_state)
     meta.update({k: saved[k] for k in ("epoch", "step", "history", "best", "train_seconds")})
@@ -556,7 +574,8 @@ def run(args, log=print):
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     config = FeatureConfig(image_size=args.image_size, frequency=args.frequency, channels_from=args.channels_from,
-                           time=args.time, window_frames=args.window_frames, normalize=args.normalize)
+                           time=args.time, window_frames=args.window_frames, normalize=args.normalize,
+                           test_offsets=args.test_offsets)
     seeds = args.seeds or [args.seed]
     data = None
     per_seed = []

@@ -1,5 +1,7 @@
 """Spectrogram images and the feature cache."""
 
+import dataclasses
+
 import numpy
 import pytest
 import soundfile
@@ -119,6 +121,31 @@ def test_windows_cover_every_frame_and_random_windows_pad_with_silence(rng):
     start, = [s for s in range(5) if numpy.array_equal(batch[1][:, :, s:s + 6], short)]  # the short one, whole
     rest = numpy.delete(batch[1], range(start, start + 6), axis=2)                        # 4 columns of silence
     assert (rest[0] == -1).all() and (rest[1:] == 0).all()
+
+
+def test_a_short_utterance_is_scored_at_evenly_spaced_offsets(rng):
+    """offsets=K: a short image sits at K evenly spaced offsets from the start to flush right (each once, in
+    silence); a long image's windows do not change; the setting is not part of the cache key."""
+    from lcn_np.data.features import sliding_windows, utterance_windows
+    silence = numpy.array([-1.0, 0.0, 0.0], numpy.float32)
+    short = rng.standard_normal((3, 4, 6)).astype(numpy.float32)
+    wins = sliding_windows(short, 11, silence, offsets=3)              # slack 5: offsets 0, 2 (2.5 rounded), 5
+    assert wins.shape == (3, 3, 4, 11)
+    for win, start in zip(wins, [0, 2, 5]):
+        numpy.testing.assert_array_equal(win[:, :, start:start + 6], short)
+        rest = numpy.delete(win, range(start, start + 6), axis=2)
+        assert (rest[0] == -1).all() and (rest[1:] == 0).all()
+    assert len(sliding_windows(short, 11, silence, offsets=9)) == 6    # never more than the 6 distinct offsets
+    long_img = rng.standard_normal((3, 4, 23)).astype(numpy.float32)
+    numpy.testing.assert_array_equal(sliding_windows(long_img, 10, silence, offsets=5),
+                                     sliding_windows(long_img, 10, silence))
+    _, owner = utterance_windows([long_img, short], 10, silence, offsets=3)
+    assert list(owner) == [0, 0, 0, 0, 1, 1, 1]
+    config = FeatureConfig(frequency="mel", time="windows")
+    assert FeatureConfig.from_dict({k: v for k, v in config.to_dict().items() if k != "test_offsets"}).test_offsets == 1
+    assert dataclasses.replace(config, test_offsets=9).key() == config.key()
+    with pytest.raises(ValueError, match="test_offsets"):
+        FeatureConfig(test_offsets=0)
 
 
 def test_level_normalisation_keeps_loudness_and_utterance_normalisation_removes_it(rng):

@@ -1,5 +1,7 @@
 """predict: every class's score per file from a checkpoint alone; bad files reported, the rest done."""
 
+import dataclasses
+
 import numpy
 import pytest
 import soundfile
@@ -76,6 +78,29 @@ def test_head_settings_travel_in_the_checkpoint(tmp_path, capsys):
     args += head
     assert train.main(args + ["--epochs", "2", "--resume"]) != 0         # 3 iterations against a 1-iteration run
     assert "was trained with iterations = 1, not 3" in capsys.readouterr().err
+
+
+class StartColumn:
+    """A stand-in model whose two scores for a window are (first column that is not silence, 1)."""
+    training = False
+
+    def eval(self):
+        pass
+
+    def forward(self, X):
+        start = (X[:, 0, 0, :] != -1).argmax(axis=1).astype(numpy.float64)
+        return numpy.stack([start, numpy.ones_like(start)], axis=1)
+
+
+def test_utterance_scores_average_a_short_utterance_over_config_test_offsets():
+    """With windows, a short utterance's score is the mean over its config.test_offsets placements."""
+    from lcn_np.data.features import FeatureConfig
+    config = FeatureConfig(image_size=4, frequency="mel", channels_from="deltas", time="windows", window_frames=11)
+    short = numpy.zeros((3, 4, 6), numpy.float32)                        # slack 5 columns in a window of 11
+    long = numpy.zeros((3, 4, 30), numpy.float32)
+    for offsets, expected in [(1, 0.0), (3, (0 + 2 + 5) / 3), (9, (0 + 1 + 2 + 3 + 4 + 5) / 6)]:
+        scores = predict.utterance_scores(StartColumn(), [short, long], dataclasses.replace(config, test_offsets=offsets))
+        assert scores[0, 0] == pytest.approx(expected) and scores[1, 0] == 0 and scores[0, 1] == 1, offsets
 
 
 def test_shared_capsule_checkpoint_rebuilds_shared_and_takes_longer_windows(tmp_path, capsys):

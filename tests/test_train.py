@@ -95,6 +95,19 @@ def test_resume_refuses_another_variant(corpus_dir, tmp_path, capsys):
     assert code == 2 and "was trained with variant = 'cn-dsc'" in text.err
 
 
+def test_resume_refuses_other_feature_settings(corpus_dir, tmp_path, capsys):
+    """A checkpoint's feature settings must match; one written before test_offsets existed counts as 1."""
+    args = ["--data", str(corpus_dir), "--out", str(tmp_path / "r"), "--variant", "cn-dsc-dr", "--time", "windows",
+            "--window-frames", "20", "--frequency", "mel"] + FAST
+    run(args + ["--test-offsets", "1", "--stop-after-steps", "1"], capsys)
+    code, text = run(args + ["--resume"], capsys)
+    assert code == 2 and "test_offsets = 1, not 9" in text.err and "--test-offsets 1" in text.err
+    code, text = run(args + ["--resume", "--test-offsets", "1", "--normalize", "level"], capsys)
+    assert code == 2 and "normalize = 'utterance', not 'level'" in text.err
+    code, text = run(args + ["--resume", "--test-offsets", "1"], capsys)
+    assert code == 0 and "resuming from" in text.out
+
+
 def test_unreadable_file_is_listed_and_skipped_or_stops_with_strict(corpus_dir, tmp_path, capsys):
     import shutil
     root = tmp_path / "c"
@@ -343,6 +356,16 @@ def test_test_set_is_scored_after_the_last_epoch_unless_asked_and_training_is_th
     assert m0["ua"] == m2["ua"] and m0["final"] == m2["final"] and m0["selected_epoch"] == m2["selected_epoch"]
     with pytest.raises(SystemExit):
         train.parse_args(["--test-every", "-1"])
+
+
+def test_test_offsets_default_to_nine_with_windows_and_need_windows():
+    """The recipe scores a short utterance at 9 offsets whenever the network sees windows; 1 otherwise."""
+    for argv, offsets in [(["--data", "d"], 9), (["--data", "d", "--variant", "cn-dsc-dr"], 1), ([], 1),
+                          (["--time", "windows"], 9), (["--data", "d", "--test-offsets", "3"], 3)]:
+        assert train.parse_args(argv).test_offsets == offsets, argv
+    for argv in (["--data", "d", "--test-offsets", "0"], ["--data", "d", "--variant", "cn-dsc-dr", "--test-offsets", "3"]):
+        with pytest.raises(SystemExit):
+            train.parse_args(argv)
 
 
 def test_window_defaults_follow_the_variant():

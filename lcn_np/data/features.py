@@ -57,6 +57,7 @@ TIME = ("resize", "windows")
 NORMALIZE = ("utterance", "level", "speaker")
 NEWER = {"frequency": "linear", "channels_from": "copies", "time": "resize", "window_frames": 128,
          "normalize": "utterance"}
+SCORING_ONLY = ("test_offsets",)   # how an image is scored, not how it is made: not part of the cache key
 
 
 @dataclass
@@ -76,6 +77,9 @@ class FeatureConfig:
     normalize: str = "utterance"   # "utterance": its own dB range → [−1, 1]; "level": a fixed dB range, so
                                    # that how loud an utterance is stays in the image; "speaker": as
                                    # "utterance", then each band z-scored over the speaker's utterances
+    test_offsets: int = 1          # with windows: an utterance shorter than a window is scored at this many
+                                   # evenly spaced offsets in it (training puts it at a random one) and the
+                                   # scores averaged; 1 = at the start only (checkpoints written before it)
 
     def __post_init__(self):
         for name, allowed in (("frequency", FREQUENCY), ("channels_from", CHANNELS_FROM), ("time", TIME),
@@ -84,6 +88,8 @@ class FeatureConfig:
                 raise ValueError(f"feature setting {name} must be one of {allowed}, got {getattr(self, name)!r}")
         if self.channels_from == "deltas" and self.channels != 3:
             raise ValueError("channels_from='deltas' makes exactly 3 channels (static, Δ, ΔΔ)")
+        if self.test_offsets < 1:
+            raise ValueError(f"feature setting test_offsets must be at least 1, got {self.test_offsets}")
 
     def to_dict(self):
         return asdict(self)
@@ -95,7 +101,8 @@ class FeatureConfig:
     def key(self):
         """A short stable hash of the settings (part of every cache key); the newer settings count only when
         they differ from their defaults, so caches written before they existed stay valid."""
-        d = {k: v for k, v in self.to_dict().items() if k not in NEWER or v != NEWER[k]}
+        d = {k: v for k, v in self.to_dict().items()
+             if k not in SCORING_ONLY and (k not in NEWER or v != NEWER[k])}
         return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
     @property
@@ -273,14 +280,18 @@ def speaker_normalize(images, speakers, config, z_scale=3.0):
     return out if isinstance(images, list) else numpy.stack(out)
 
 
-def sliding_windows(image, frames, silence):
+def sliding_windows(image, frames, silence, offsets=1):
     """Every window of ``frames`` columns of one (C, S, L) image, half a window apart, the last one flush
-    with the end: (k, C, S, frames). An image shorter than a window is padded with silence on the right."""
+    with the end: (k, C, S, frames). An image shorter than a window is padded with silence: placed at
+    ``offsets`` evenly spaced offsets from the start to flush right (k = offsets windows; 1: at the start),
+    since training places it at a random offset (``random_windows``)."""
     C, S, L = image.shape
     if L <= frames:
-        out = numpy.empty((1, C, S, frames), image.dtype)
+        starts = numpy.unique(numpy.linspace(0, frames - L, offsets).round().astype(int))
+        out = numpy.empty((len(starts), C, S, frames), image.dtype)
         out[...] = silence[None, :, None, None]
-        out[0, :, :, :L] = image
+        for k, start in enumerate(starts):                    # a handful of offsets per utterance
+            out[k, :, :, start:start + L] = image
         return out
     hop = max(frames // 2, 1)
     starts = list(range(0, L - frames + 1, hop))
@@ -289,10 +300,10 @@ def sliding_windows(image, frames, silence):
     return numpy.stack([image[:, :, s:s + frames] for s in starts])
 
 
-def utterance_windows(images, frames, silence):
+def utterance_windows(images, frames, silence, offsets=1):
     """All windows of a list of (C, S, L) images: (windows (M, C, S, frames), owner (M,) = the image each
     window came from), for scoring an utterance by the mean over its windows."""
-    wins = [sliding_windows(img, frames, silence) for img in images]
+    wins = [sliding_windows(img, frames, silence, offsets) for img in images]
     return numpy.concatenate(wins), numpy.repeat(numpy.arange(len(images)), [len(w) for w in wins])
 
 
