@@ -12,14 +12,15 @@ What is not given on the command line comes from a recipe (``RECIPES``):
 - real speech (``--data``): the `lcn` with ImageNet weights (``--pretrained mobilenet_v1_0.25``) and 5
   MobileNet blocks, 64 log-mel bands at the native 10 ms hop, static/Δ/ΔΔ channels, random windows of 288
   frames (2.88 s: most utterances whole) in training and the mean over all windows of an utterance at
-  test, 60 epochs (the same for `cn-dsc-pm`); the other variants keep the first pipeline (64×64, linear
-  bins, the whole utterance resized, 30 epochs), on which they learn.
+  test (a short one placed at 9 offsets in its window), 60 epochs, best.npz on the validation UA of ten
+  epochs (the same for `cn-dsc-pm`); the other variants keep the first pipeline (64×64, linear bins, the
+  whole utterance resized, 30 epochs), on which they learn.
 
-Outputs in ``--out DIR``: ``best.npz`` (the epoch with the best validation UA) and ``last.npz``
-(checkpoints with class names and feature settings inside), ``split.json`` (the file lists),
-``metrics.json`` (test figures of best.npz and of the last epoch, history, provenance). Ctrl-C saves
-``last.npz`` and prints the command that resumes; ``--resume`` continues bit-for-bit where it stopped
-(on the CPU).
+Outputs in ``--out DIR``: ``best.npz`` (the epoch with the best validation UA, averaged over
+``--select-over`` epochs) and ``last.npz`` (checkpoints with class names and feature settings inside),
+``split.json`` (the file lists), ``metrics.json`` (test figures of best.npz and of the last epoch,
+history, provenance). Ctrl-C saves ``last.npz`` and prints the command that resumes; ``--resume``
+continues bit-for-bit where it stopped (on the CPU).
 """
 
 import argparse
@@ -64,7 +65,7 @@ def _mobilenet(if_so, otherwise):
 RECIPES = {
     "synthetic": {"variant": "cn-dsc-dr", "image_size": 32, "epochs": 25, "frequency": "linear",
                   "channels_from": "copies", "time": "resize", "window_frames": 128,
-                  "test_offsets": _windows(9, 1)},
+                  "test_offsets": _windows(9, 1), "select_over": 1},
     # The MobileNet variants: log-mel windows at the native hop, long enough for most utterances (chapter
     # 11's search). The others keep the first pipeline: full-width cn-dsc-dr on the recipe's windows
     # (squash-aware primary init) tested below the lcn on the same split after six times its training
@@ -73,7 +74,8 @@ RECIPES = {
              "frequency": _mobilenet("mel", "linear"), "channels_from": _mobilenet("deltas", "copies"),
              "time": _mobilenet("windows", "resize"), "epochs": _mobilenet(60, 30),
              "n_blocks": _mobilenet(5, None), "pretrained": _mobilenet("mobilenet_v1_0.25", None),
-             "window_frames": _mobilenet(288, 128), "test_offsets": _windows(9, 1)},
+             "window_frames": _mobilenet(288, 128), "test_offsets": _windows(9, 1),
+             "select_over": _windows(10, 1)},        # chapter 11, "Choosing the epoch"
 }
 
 
@@ -135,8 +137,12 @@ def parse_args(argv=None):
     p.add_argument("--test-size", type=float, default=0.2, help="share of each class held out (stratified)")
     p.add_argument("--val-size", type=float, default=0.1,
                    help="share of each class of the training portion kept for validation: best.npz is the "
-                        "epoch with the best validation UA; the test set is scored for the record only "
-                        "(0: no validation, best.npz is the last epoch)")
+                        "epoch with the best validation UA (see --select-over); the test set is scored for the "
+                        "record only (0: no validation, best.npz is the last epoch)")
+    p.add_argument("--select-over", type=int, default=None, metavar="W",
+                   help="best.npz is the epoch whose validation UA averaged over the W epochs ending at it is the "
+                        "highest (the latest of equals); 1: its own validation UA alone (default 10 with windows "
+                        "on --data, the recipe; 1 otherwise)")
     p.add_argument("--test-every", type=int, default=0, metavar="N",
                    help="also score the test set after every N-th epoch, for a learning curve on record (0: only "
                         "after the last epoch, for best.npz and the last epoch; nothing is chosen on it either way, "
@@ -178,7 +184,7 @@ def parse_args(argv=None):
     if str(args.pretrained).lower() == "none":
         args.pretrained = None
     for name in ("image_size", "epochs", "batch_size", "routing_iterations", "primary_kernel", "primary_stride",
-                 "window_frames", "test_offsets"):
+                 "window_frames", "test_offsets", "select_over"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
     if args.channels is not None and min(args.channels) < 1:
@@ -290,6 +296,15 @@ def evaluate(model, X, y, idx, n_classes, config):
         return None
     images = [X[i] for i in idx] if config.time == "windows" else X[idx]
     return scores(y[idx], utterance_scores(model, images, config).argmax(axis=1), n_classes)
+
+
+def selection_score(history, over):
+    """What chooses best.npz after an epoch: the mean validation UA of the last ``over`` epochs of
+    ``history`` (all of them while there are fewer). ``over`` = 1 is the epoch's own validation UA; a wider
+    window asks for an epoch in a good stretch, not a lucky one — 96 validation utterances move by a few
+    points from epoch to epoch by chance alone."""
+    recent = [h["val_ua"] for h in history[-over:]]
+    return sum(recent) / len(recent)
 
 
 def training_batch(X, batch, rng, args, config, versions=()):
@@ -432,7 +447,7 @@ def train_epoch(model, opt, args, config, X, y, train_idx, epoch, meta, steps_pe
 def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=False, versions=()):
     """Train on ``split["train"]``; every epoch score the validation set, and the test set after the last
     epoch (and every ``--test-every`` epochs, for the record). best.npz is the epoch with the best validation
-    UA (the latest of equals), never chosen on the test set.
+    UA averaged over ``--select-over`` epochs (the latest of equals), never chosen on the test set.
 
     Returns the metrics dict: the test figures of best.npz at the top level, the last epoch's under "final".
     """
@@ -471,9 +486,9 @@ def train_one(args, X, y, split, classes, config, out, log, fresh_if_missing=Fal
                 bar.close(loss=loss or 0.0, acc=train_acc, **({"val_UA": val["ua"]} if val else {}),
                           **({"test_UA": test["ua"]} if test else {}))
                 meta["epoch"], meta["step"] = epoch + 1, 0
-                chosen = val["ua"] if val else 0.0               # no validation set: the last epoch is best
-                if meta["best"] is None or chosen >= meta["best"]["val_ua"]:
-                    meta["best"] = {"epoch": epoch + 1, "val_ua": chosen}
+                chosen = selection_score(meta["history"], args.select_over) if val else 0.0   # none: the last
+                if meta["best"] is None or chosen >= meta["best"].get("score", meta["best"]["val_ua"]):
+                    meta["best"] = {"epoch": epoch + 1, "val_ua": val["ua"] if val else 0.0, "score": chosen}
                     save(best)
             save(last)
     except (KeyboardInterrupt, Interrupted):
@@ -560,7 +575,8 @@ def run_seed(args, X, y, items, classes, name, config, out, log, versions=()):
         log("\n" + mean_std_table(classes, [(r["split"], r) for r in results], args.variant))
     else:
         log("\n" + table3_row(classes, metrics, metrics["train_seconds"], args.variant))
-    log(f"test figures of best.npz (epoch {metrics['selected_epoch']}, chosen on validation UA"
+    over = f" averaged over {args.select_over} epochs" if args.select_over > 1 else ""
+    log(f"test figures of best.npz (epoch {metrics['selected_epoch']}, chosen on validation UA{over}"
         + ("" if args.val_size else "; no validation set: the last epoch") + f"); the last epoch's test UA: "
         f"{100 * metrics['final']['ua']:.2f} %")
     log("\nconfusion matrix (test set):\n" + confusion_text(classes, metrics["confusion"]))

@@ -195,6 +195,28 @@ def test_loso_runs_one_split_per_speaker_and_seeds_give_mean_and_std(corpus_dir,
     assert metrics["ua"] == pytest.approx(numpy.mean(uas)) and metrics["ua_std"] == pytest.approx(numpy.std(uas))
 
 
+def test_selection_score_is_the_mean_validation_ua_of_the_last_w_epochs():
+    history = [{"val_ua": v} for v in (0.25, 0.5, 0.75, 0.375)]
+    assert train.selection_score(history, 1) == 0.375                      # the epoch's own figure
+    assert train.selection_score(history, 2) == pytest.approx((0.75 + 0.375) / 2)
+    assert train.selection_score(history, 3) == pytest.approx((0.5 + 0.75 + 0.375) / 3)
+    assert train.selection_score(history[:2], 5) == pytest.approx(0.375)   # fewer epochs than W: all of them
+
+
+def test_select_over_chooses_the_best_stretch_of_epochs(corpus_dir, tmp_path, capsys):
+    out = tmp_path / "w"
+    code, printed = run(["--data", str(corpus_dir), "--out", str(out), "--epochs", "4", "--select-over", "2"]
+                        + FAST[:2] + FAST[4:], capsys)
+    metrics = json.loads((out / "metrics.json").read_text())
+    val = [h["val_ua"] for h in metrics["history"]]
+    smoothed = [sum(val[max(0, e - 1):e + 1]) / len(val[max(0, e - 1):e + 1]) for e in range(len(val))]
+    chosen = max(e + 1 for e in range(len(val)) if smoothed[e] == max(smoothed))    # the latest of equals
+    meta = load_checkpoint(out / "best.npz")[2]
+    assert code == 0 and metrics["selected_epoch"] == chosen == meta["best"]["epoch"]
+    assert metrics["val_ua"] == val[chosen - 1] and metrics["provenance"]["args"]["select_over"] == 2
+    assert "averaged over 2 epochs" in printed.out
+
+
 def test_best_is_chosen_on_validation_and_metrics_record_their_provenance(corpus_dir, tmp_path, capsys):
     out = tmp_path / "v"
     code, _ = run(["--data", str(corpus_dir), "--out", str(out), "--epochs", "3"] + FAST[:2] + FAST[4:], capsys)
