@@ -368,6 +368,10 @@ def resume_from(path, model, opt, meta, log):
         said = "; ".join(f"{key} = {was[key]!r}, not {meta['features'][key]!r}" for key in changed)
         raise CheckpointError(f"{path} was trained with the feature setting(s) {said}; give the same on the "
                               f"command line (--{changed[0].replace('_', '-')} {was[changed[0]]}) or another --out")
+    was, now = saved.get("args", {}).get("select_over", 1), meta["args"]["select_over"]   # none recorded: 1
+    if was != now:
+        raise CheckpointError(f"{path} chose best.npz with select_over = {was}, not {now}; give --select-over "
+                              f"{was} to go on as it began, or another --out")
     model.load_state_dict(state, str(path))
     opt.load_state_dict(optim_state)
     meta.update({k: saved[k] for k in ("epoch", "step", "history", "best", "train_seconds")})
@@ -575,7 +579,7 @@ def run_seed(args, X, y, items, classes, name, config, out, log, versions=()):
         log("\n" + mean_std_table(classes, [(r["split"], r) for r in results], args.variant))
     else:
         log("\n" + table3_row(classes, metrics, metrics["train_seconds"], args.variant))
-    over = f" averaged over {args.select_over} epochs" if args.select_over > 1 else ""
+    over = f" averaged over {args.select_over} epochs" if args.select_over > 1 and args.val_size else ""
     log(f"test figures of best.npz (epoch {metrics['selected_epoch']}, chosen on validation UA{over}"
         + ("" if args.val_size else "; no validation set: the last epoch") + f"); the last epoch's test UA: "
         f"{100 * metrics['final']['ua']:.2f} %")

@@ -104,6 +104,8 @@ def test_resume_refuses_other_feature_settings(corpus_dir, tmp_path, capsys):
     assert code == 2 and "test_offsets = 1, not 9" in text.err and "--test-offsets 1" in text.err
     code, text = run(args + ["--resume", "--test-offsets", "1", "--normalize", "level"], capsys)
     assert code == 2 and "normalize = 'utterance', not 'level'" in text.err
+    code, text = run(args + ["--resume", "--test-offsets", "1", "--select-over", "3"], capsys)
+    assert code == 2 and "select_over = 10, not 3" in text.err and "--select-over 10" in text.err
     code, text = run(args + ["--resume", "--test-offsets", "1"], capsys)
     assert code == 0 and "resuming from" in text.out
 
