@@ -14,7 +14,7 @@ import numpy
 from . import backend
 from .checkpoint import CheckpointError, load_checkpoint
 from .data.audio import AudioError, load_audio
-from .data.features import FeatureConfig, speaker_normalize, spectrogram_image, utterance_windows
+from .data.features import FeatureConfig, sliding_windows, speaker_normalize, spectrogram_image
 from .model import build
 
 
@@ -36,22 +36,42 @@ def utterance_scores(model, images, config, batch_size=64):
     the mean over all of its windows (a short utterance at ``config.test_offsets`` offsets in its window).
     The model is run in eval mode, as it is left."""
     xp = backend.device_module()
-    if config.time == "windows":
-        X, owner = utterance_windows(images, config.window_frames, config.silence(), config.test_offsets)
-    else:
-        X, owner = images, None
     was_training = model.training
     model.eval()
-    out = numpy.concatenate([backend.to_numpy(model.forward(xp.asarray(X[i:i + batch_size])))
-                             for i in range(0, len(X), batch_size)])
+    if config.time == "windows":
+        sums, counts = None, numpy.zeros(len(images))
+        for X, owner in window_batches(images, config, batch_size):
+            out = backend.to_numpy(model.forward(xp.asarray(X)))
+            if sums is None:
+                sums = numpy.zeros((len(images), out.shape[1]))
+            numpy.add.at(sums, owner, out)                       # each window's scores to its utterance
+            numpy.add.at(counts, owner, 1)
+        result = sums / counts[:, None]
+    else:
+        result = numpy.concatenate([backend.to_numpy(model.forward(xp.asarray(images[i:i + batch_size])))
+                                    for i in range(0, len(images), batch_size)])
     if was_training:
         model.train()
-    if owner is None:
-        return out
-    counts = numpy.bincount(owner, minlength=len(images))
-    sums = numpy.zeros((len(images), out.shape[1]))
-    numpy.add.at(sums, owner, out)
-    return sums / counts[:, None]
+    return result
+
+
+def window_batches(images, config, batch_size):
+    """Every window of every image (``sliding_windows``), in batches of ``batch_size`` windows: (windows,
+    owner = the image each came from). Made as they are needed, so that the windows of a whole test set (nine
+    offsets per short utterance) are never in memory at once; the batches are the same as slicing the
+    concatenation of all windows."""
+    held, owners, n = [], [], 0
+    for i, image in enumerate(images):
+        wins = sliding_windows(image, config.window_frames, config.silence(), config.test_offsets)
+        held.append(wins)
+        owners.append(numpy.full(len(wins), i))
+        n += len(wins)
+        while n >= batch_size:
+            X, owner = numpy.concatenate(held), numpy.concatenate(owners)
+            yield X[:batch_size], owner[:batch_size]
+            held, owners, n = [X[batch_size:]], [owner[batch_size:]], n - batch_size
+    if n:
+        yield numpy.concatenate(held), numpy.concatenate(owners)
 
 
 def predict_file(model, classes, config, path):

@@ -103,6 +103,29 @@ def test_utterance_scores_average_a_short_utterance_over_config_test_offsets():
         assert scores[0, 0] == pytest.approx(expected) and scores[1, 0] == 0 and scores[0, 1] == 1, offsets
 
 
+def test_window_batches_are_the_slices_of_all_windows_and_scores_match_them_exactly():
+    """Windows made batch by batch (never the whole set in memory) give the same batches, and so the same
+    scores to the last bit, as all windows concatenated and sliced."""
+    from lcn_np.data.features import FeatureConfig, utterance_windows
+    from lcn_np.model import build
+    config = FeatureConfig(image_size=16, frequency="mel", channels_from="deltas", time="windows", window_frames=13,
+                           test_offsets=3)
+    rng = numpy.random.default_rng(5)
+    images = [rng.standard_normal((3, 16, n)).astype(numpy.float32) for n in (7, 29, 13, 5, 41, 9, 20)]
+    X, owner = utterance_windows(images, config.window_frames, config.silence(), config.test_offsets)
+    batches = list(predict.window_batches(images, config, batch_size=4))     # boundaries inside utterances
+    assert [len(b) for b, _ in batches] == [4] * (len(X) // 4) + ([len(X) % 4] if len(X) % 4 else [])
+    numpy.testing.assert_array_equal(numpy.concatenate([b for b, _ in batches]), X)
+    numpy.testing.assert_array_equal(numpy.concatenate([o for _, o in batches]), owner)
+    model = build("lcn", 6, (16, 13), seed=1, n_blocks=2)
+    model.eval()
+    out = numpy.concatenate([model.forward(X[i:i + 4]) for i in range(0, len(X), 4)])
+    sums = numpy.zeros((len(images), 6))
+    numpy.add.at(sums, owner, out)
+    expected = sums / numpy.bincount(owner)[:, None]
+    numpy.testing.assert_array_equal(predict.utterance_scores(model, images, config, batch_size=4), expected)
+
+
 def test_shared_capsule_checkpoint_rebuilds_shared_and_takes_longer_windows(tmp_path, capsys):
     """--shared-capsules is saved in the model config; predict rebuilds one W per type, and the head takes
     a window twice as long; resuming without the flag stops."""
