@@ -14,8 +14,9 @@ those defaults and predicts as it was trained. The newer settings:
   time (:func:`deltas`), instead of three identical copies.
 - ``time="windows"``: the time axis keeps its native 10 ms hop; an utterance is a (3, S, frames) image
   of its own length. Training takes one random window of ``window_frames`` columns per step
-  (:func:`random_windows`); evaluation and ``predict`` score every window (half a window apart,
-  :func:`utterance_windows`) and average the class scores over the utterance.
+  (:func:`random_windows`); evaluation and ``predict`` score every window (half a window apart; a short
+  utterance at ``test_offsets`` offsets in one: :func:`sliding_windows`) and average the class scores over
+  the utterance.
 
 - Power spectrogram: the project's own :func:`lcn_np.ops.power_spectrogram_forward`
   (16 kHz, 25 ms Hamming window, 10 ms hop, 512-point FFT by default).
@@ -302,7 +303,8 @@ def sliding_windows(image, frames, silence, offsets=1):
 
 def utterance_windows(images, frames, silence, offsets=1):
     """All windows of a list of (C, S, L) images: (windows (M, C, S, frames), owner (M,) = the image each
-    window came from), for scoring an utterance by the mean over its windows."""
+    window came from), for scoring an utterance by the mean over its windows. The plain form, all at once:
+    ``predict.window_batches`` makes the same windows batch by batch (a test holds the two equal)."""
     wins = [sliding_windows(img, frames, silence, offsets) for img in images]
     return numpy.concatenate(wins), numpy.repeat(numpy.arange(len(images)), [len(w) for w in wins])
 
