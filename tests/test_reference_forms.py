@@ -1,7 +1,7 @@
 """Fast forms against the plain forms kept beside them: the same results to float32 round-off.
 
 Each fast op (shifted-matrix-product convolution, flipped-kernel depthwise backward, channels-last
-strided depthwise convolution, two-step 2×2 max-pooling, tap-by-tap max-pooling, chunked BatchNorm statistics, chunked padding) is compared with its ``*_reference`` on
+strided depthwise convolution and its layout copies, two-step 2×2 max-pooling, tap-by-tap max-pooling, chunked BatchNorm statistics, chunked padding) is compared with its ``*_reference`` on
 float32 inputs with odd, non-square sizes; max-pooling must agree exactly (it only compares and copies).
 """
 
@@ -68,6 +68,22 @@ def test_strided_depthwise_channels_last_matches_nchw_taps_and_scatter(rng, kern
     dout = f32(rng, *out.shape)
     close(conv.depthwise_conv2d_backward(dout, cache), conv.depthwise_conv2d_reference_backward(dout, cache),
           "strided depthwise backward")
+
+
+def test_channels_last_copies_are_the_4d_transposes(rng):
+    x = f32(rng, 5, 3, 7, 11)
+    last = conv.to_channels_last(x)
+    numpy.testing.assert_array_equal(last, x.transpose(2, 3, 0, 1))
+    assert last.flags.c_contiguous and last.shape == (7, 11, 5, 3)
+    back = conv.from_channels_last(last)
+    numpy.testing.assert_array_equal(back, x)
+    assert back.flags.c_contiguous
+    numpy.testing.assert_array_equal(conv.to_channels_last(x[:, :, 1:, ::2]), x[:, :, 1:, ::2].transpose(2, 3, 0, 1))
+    w = f32(rng, 3, 1, 3, 5)
+    taps = conv.tiled_taps(w, 4)
+    assert taps.shape == (3, 5, 4, 3)
+    for n in range(4):
+        numpy.testing.assert_array_equal(taps[:, :, n], w[:, 0].transpose(1, 2, 0))
 
 
 @pytest.mark.parametrize("kernel,padding", [(3, 1), (3, 0), (5, (2, 1, 0, 3)), (1, 0), (3, (0, 2, 1, 0))])
