@@ -274,7 +274,9 @@ def test_the_real_data_recipe_and_its_defaults():
     real = train.parse_args(["--data", "somewhere"])
     assert (real.variant, real.pretrained, real.frequency, real.channels_from, real.time) == \
         ("lcn", "mobilenet_v1_0.25", "mel", "deltas", "windows")
-    assert (real.epochs, real.n_blocks, real.image_size, real.val_size) == (60, 5, 64, 0.1)
+    assert (real.epochs, real.n_blocks, real.image_size, real.val_size) == (90, 5, 64, 0.1)
+    pm = train.parse_args(["--data", "somewhere", "--variant", "cn-dsc-pm"])
+    assert (pm.epochs, pm.n_blocks, pm.time) == (60, 5, "windows")
     table = train.parse_args(["--data", "somewhere", "--variant", "cn-dsc-dr"])
     assert (table.epochs, table.n_blocks, table.pretrained, table.time, table.frequency) == \
         (30, None, None, "resize", "linear")
