@@ -305,6 +305,13 @@ def _paired_e60(other):
                              {p["seed"]: p["ua"] for p in _table3(other)["parts"]})
 
 
+def _paired_pm90():
+    """Table 3's lcn (90 epochs) against cn-dsc-pm trained for 90 epochs too, paired by seed."""
+    from lcn_np.metrics import paired_comparison
+    return paired_comparison({p["seed"]: p["ua"] for p in _table3("lcn")["parts"]},
+                             {p["seed"]: p["ua"] for p in _final("cn-dsc-pm-3seeds-e90")["parts"]})
+
+
 def _nine_minus_one():
     from lcn_np.metrics import paired_comparison
     nine, one = _final("lcn-recipe-3seeds-select1"), _final("lcn-recipe-3seeds-offsets1")   # both --select-over 1
@@ -585,6 +592,16 @@ FACTS += [
          "final/lcn-recipe-3seeds-e60.json against table3/cn-dsc-pm.json, paired by seed"),
     Fact("11", r"with\s+60 each the gap was \d\.\d to \d\.\d points, p = (\d\.\d\d)", lambda ns: _paired_e60("cn-dsc-pm")["p"],
          "final/lcn-recipe-3seeds-e60.json against table3/cn-dsc-pm.json, paired by seed"),
+    Fact("11", r"(\d+\.\d\d) ± \d\.\d\d % — it is \d", lambda ns: 100 * _final("cn-dsc-pm-3seeds-e90")["ua"],
+         "results/final/cn-dsc-pm-3seeds-e90.json"),
+    Fact("11", r"\d+\.\d\d ± (\d\.\d\d %) — it is \d", lambda ns: 100 * _final("cn-dsc-pm-3seeds-e90")["ua_std"],
+         "results/final/cn-dsc-pm-3seeds-e90.json"),
+    Fact("11", r"— it is (\d\.\d) to \d\.\d points, every seed", lambda ns: 100 * min(_paired_pm90()["diffs"]),
+         "table3/lcn.json against final/cn-dsc-pm-3seeds-e90.json, paired by seed"),
+    Fact("11", r"— it is \d\.\d to (\d\.\d) points, every seed", lambda ns: 100 * max(_paired_pm90()["diffs"]),
+         "table3/lcn.json against final/cn-dsc-pm-3seeds-e90.json, paired by seed"),
+    Fact("11", r"points, every seed\s+but p = (\d\.\d\d), not beyond", lambda ns: _paired_pm90()["p"],
+         "table3/lcn.json against final/cn-dsc-pm-3seeds-e90.json, paired by seed"),
     Fact("11", r"above the paper's CNN \(by (\d+) to", lambda ns: 100 * min(_paired("lcn", "cnn")["diffs"]),
          "metrics.paired_comparison on results/table3", slack=0.5),
     Fact("11", r"above the paper's CNN \(by \d+ to\s+(\d+) points", lambda ns: 100 * max(_paired("lcn", "cnn")["diffs"]),
