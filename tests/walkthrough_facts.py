@@ -269,9 +269,10 @@ def _table3(variant):
 
 
 def _paired(a, b):
-    """metrics.paired_comparison of two Table 3 rows, by seed."""
+    """metrics.paired_comparison of two results by seed: Table 3 rows ("lcn") or other files ("final/…")."""
     from lcn_np.metrics import paired_comparison
-    by_seed = {v: {p["seed"]: p["ua"] for p in _table3(v)["parts"]} for v in (a, b)}
+    load = lambda name: json.loads((RESULTS / f"{name}.json").read_text()) if "/" in name else _table3(name)  # noqa: E731
+    by_seed = {v: {p["seed"]: p["ua"] for p in load(v)["parts"]} for v in (a, b)}
     return paired_comparison(by_seed[a], by_seed[b])
 
 
@@ -295,21 +296,6 @@ def _offsets_val(k):
     rows = [r for r in result("probes/lcn-test-offsets")["last"] if r["offsets"] == k]
     assert len(rows) == 5
     return 100 * sum(r["val_ua"] for r in rows) / 5
-
-
-def _paired_e60(other):
-    """The 60-epoch lcn recipe (round 2's eleventh session) against a Table 3 row, paired by seed."""
-    from lcn_np.metrics import paired_comparison
-    e60 = _final("lcn-recipe-3seeds-e60")
-    return paired_comparison({p["seed"]: p["ua"] for p in e60["parts"]},
-                             {p["seed"]: p["ua"] for p in _table3(other)["parts"]})
-
-
-def _paired_pm90():
-    """Table 3's lcn (90 epochs) against cn-dsc-pm trained for 90 epochs too, paired by seed."""
-    from lcn_np.metrics import paired_comparison
-    return paired_comparison({p["seed"]: p["ua"] for p in _table3("lcn")["parts"]},
-                             {p["seed"]: p["ua"] for p in _final("cn-dsc-pm-3seeds-e90")["parts"]})
 
 
 def _nine_minus_one():
@@ -586,21 +572,27 @@ FACTS += [
          "metrics.paired_comparison on results/table3"),
     Fact("11", r"passes the t-test\s+\(p = (\d\.\d\d)\)", lambda ns: _paired("lcn", "cn-dsc-pm")["p"],
          "metrics.paired_comparison on results/table3"),
-    Fact("11", r"with\s+60 each the gap was (\d\.\d) to", lambda ns: 100 * min(_paired_e60("cn-dsc-pm")["diffs"]),
+    Fact("11", r"with\s+60 each the gap was (\d\.\d) to",
+         lambda ns: 100 * min(_paired("final/lcn-recipe-3seeds-e60", "cn-dsc-pm")["diffs"]),
          "final/lcn-recipe-3seeds-e60.json against table3/cn-dsc-pm.json, paired by seed"),
-    Fact("11", r"with\s+60 each the gap was \d\.\d to (\d\.\d) points", lambda ns: 100 * max(_paired_e60("cn-dsc-pm")["diffs"]),
+    Fact("11", r"with\s+60 each the gap was \d\.\d to (\d\.\d) points",
+         lambda ns: 100 * max(_paired("final/lcn-recipe-3seeds-e60", "cn-dsc-pm")["diffs"]),
          "final/lcn-recipe-3seeds-e60.json against table3/cn-dsc-pm.json, paired by seed"),
-    Fact("11", r"with\s+60 each the gap was \d\.\d to \d\.\d points, p = (\d\.\d\d)", lambda ns: _paired_e60("cn-dsc-pm")["p"],
+    Fact("11", r"with\s+60 each the gap was \d\.\d to \d\.\d points, p = (\d\.\d\d)",
+         lambda ns: _paired("final/lcn-recipe-3seeds-e60", "cn-dsc-pm")["p"],
          "final/lcn-recipe-3seeds-e60.json against table3/cn-dsc-pm.json, paired by seed"),
     Fact("11", r"(\d+\.\d\d) ± \d\.\d\d % — it is \d", lambda ns: 100 * _final("cn-dsc-pm-3seeds-e90")["ua"],
          "results/final/cn-dsc-pm-3seeds-e90.json"),
     Fact("11", r"\d+\.\d\d ± (\d\.\d\d %) — it is \d", lambda ns: 100 * _final("cn-dsc-pm-3seeds-e90")["ua_std"],
          "results/final/cn-dsc-pm-3seeds-e90.json"),
-    Fact("11", r"— it is (\d\.\d) to \d\.\d points, every seed", lambda ns: 100 * min(_paired_pm90()["diffs"]),
+    Fact("11", r"— it is (\d\.\d) to \d\.\d points, every seed",
+         lambda ns: 100 * min(_paired("lcn", "final/cn-dsc-pm-3seeds-e90")["diffs"]),
          "table3/lcn.json against final/cn-dsc-pm-3seeds-e90.json, paired by seed"),
-    Fact("11", r"— it is \d\.\d to (\d\.\d) points, every seed", lambda ns: 100 * max(_paired_pm90()["diffs"]),
+    Fact("11", r"— it is \d\.\d to (\d\.\d) points, every seed",
+         lambda ns: 100 * max(_paired("lcn", "final/cn-dsc-pm-3seeds-e90")["diffs"]),
          "table3/lcn.json against final/cn-dsc-pm-3seeds-e90.json, paired by seed"),
-    Fact("11", r"points, every seed\s+but p = (\d\.\d\d), not beyond", lambda ns: _paired_pm90()["p"],
+    Fact("11", r"points, every seed\s+but p = (\d\.\d\d), not beyond",
+         lambda ns: _paired("lcn", "final/cn-dsc-pm-3seeds-e90")["p"],
          "table3/lcn.json against final/cn-dsc-pm-3seeds-e90.json, paired by seed"),
     Fact("11", r"above the paper's CNN \(by (\d+) to", lambda ns: 100 * min(_paired("lcn", "cnn")["diffs"]),
          "metrics.paired_comparison on results/table3", slack=0.5),
